@@ -1,0 +1,43 @@
+package domain
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestIDRoundTrip(t *testing.T) {
+	for _, kind := range []Kind{KindProject, KindEnni, KindBusiness, KindBillingSite} {
+		id := NewID(kind, "A:B/é")
+		k, key, ok := ParseID(id)
+		require.True(t, ok)
+		require.Equal(t, kind, k)
+		require.Equal(t, "A:B/é", key)
+	}
+	for _, bad := range []string{"", "!!", NewID("Other", "x"), NewID(KindProject, "")} {
+		_, _, ok := ParseID(bad)
+		require.False(t, ok, bad)
+	}
+}
+
+func TestDate(t *testing.T) {
+	d, err := ParseDate("2022-01-14T13:57:04Z")
+	require.NoError(t, err)
+	require.Equal(t, Date("2022-01-14"), d)
+	_, err = ParseDate("14/01/2022")
+	require.Error(t, err)
+	var buf bytes.Buffer
+	d.MarshalGQL(&buf)
+	require.Equal(t, `"2022-01-14"`, buf.String())
+	require.Error(t, d.UnmarshalGQL(3))
+}
+
+func TestEnumUnmarshal(t *testing.T) {
+	var o Offer
+	require.NoError(t, o.UnmarshalGQL("BPEA"))
+	require.Equal(t, OfferBPEA, o)
+	require.Error(t, o.UnmarshalGQL("bpea"))
+	var c SiteConnectionTypeCode
+	require.Error(t, c.UnmarshalGQL(1))
+}
