@@ -1,0 +1,448 @@
+package covage
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/covage/gateway/internal/domain"
+)
+
+const (
+	testClientID = "api-client"
+	testUser     = "alice@example.com"
+	testPassword = "pa55-w0rd-s3cret"
+)
+
+// keycloak is a fake token endpoint. respond decides each answer; the forms
+// it received are kept for assertions.
+type keycloak struct {
+	*httptest.Server
+
+	mu      sync.Mutex
+	forms   []url.Values
+	agents  []string
+	respond func(n int, form url.Values) (status int, body string)
+}
+
+func newKeycloak(t *testing.T, respond func(n int, form url.Values) (int, string)) *keycloak {
+	t.Helper()
+	k := &keycloak{respond: respond}
+	k.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/realms/covage/protocol/openid-connect/token" {
+			t.Errorf("unexpected token request %s %s", r.Method, r.URL.Path)
+		}
+		if err := r.ParseForm(); err != nil {
+			t.Error(err)
+		}
+		k.mu.Lock()
+		k.forms = append(k.forms, r.PostForm)
+		k.agents = append(k.agents, r.UserAgent())
+		n := len(k.forms)
+		k.mu.Unlock()
+		status, body := k.respond(n, r.PostForm)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(k.Close)
+	return k
+}
+
+func (k *keycloak) tokenURL() string { return k.URL + "/realms/covage/protocol/openid-connect/token" }
+
+// grants lists the grant_type of every token request, in order.
+func (k *keycloak) grants() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := make([]string, len(k.forms))
+	for i, f := range k.forms {
+		out[i] = f.Get("grant_type")
+	}
+	return out
+}
+
+func (k *keycloak) form(t *testing.T, i int) url.Values {
+	t.Helper()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	require.Greater(t, len(k.forms), i)
+	return k.forms[i]
+}
+
+// tokenJSON is a token endpoint answer.
+func tokenJSON(access string, expiresIn int, refresh string) string {
+	s := fmt.Sprintf(`{"access_token":%q,"token_type":"Bearer","expires_in":%d`, access, expiresIn)
+	if refresh != "" {
+		s += fmt.Sprintf(`,"refresh_token":%q,"refresh_expires_in":1800`, refresh)
+	}
+	return s + `}`
+}
+
+// issueSequential issues tok-1, tok-2... with the given lifetime.
+func issueSequential(expiresIn int) func(int, url.Values) (int, string) {
+	return func(n int, _ url.Values) (int, string) {
+		return 200, tokenJSON(fmt.Sprintf("tok-%d", n), expiresIn, fmt.Sprintf("ref-%d", n))
+	}
+}
+
+// bearerUpstream is a Covage that accepts the tokens accept says yes to.
+func bearerUpstream(t *testing.T, accept func(token string) bool) *upstream {
+	t.Helper()
+	u := newUpstream(t)
+	u.handle("project", func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || !accept(token) {
+			http.Error(w, `{"detail":"bad token `+token+`"}`, http.StatusUnauthorized)
+			return
+		}
+		serve(200, []byte(`[{"code":"FLASH"}]`))(w, r)
+	})
+	return u
+}
+
+func passwordClient(t *testing.T, u *upstream, k *keycloak, opts ...func(*Config)) *Client {
+	t.Helper()
+	return newClient(t, u, append([]func(*Config){func(c *Config) {
+		c.Auth = PasswordAuth(k.tokenURL(), testClientID, testUser, testPassword)
+	}}, opts...)...)
+}
+
+func TestPasswordGrantIsSharedAcrossCalls(t *testing.T) {
+	k := newKeycloak(t, func(n int, _ url.Values) (int, string) {
+		time.Sleep(20 * time.Millisecond) // widen the window for a stampede
+		return 200, tokenJSON(fmt.Sprintf("tok-%d", n), 3600, "ref")
+	})
+	u := bearerUpstream(t, func(tok string) bool { return tok == "tok-1" })
+	c := passwordClient(t, u, k, func(c *Config) { c.UserAgent = "gateway-test/2" })
+
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			if _, err := c.Projects(context.Background(), domain.ProjectFilter{}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	for range 5 {
+		_, err := c.Projects(context.Background(), domain.ProjectFilter{})
+		require.NoError(t, err)
+	}
+	require.Equal(t, []string{"password"}, k.grants())
+	require.Equal(t, 25, u.count("project"))
+
+	form := k.form(t, 0)
+	require.Equal(t, url.Values{
+		"grant_type": {"password"},
+		"client_id":  {testClientID},
+		"username":   {testUser},
+		"password":   {testPassword},
+	}, form)
+	require.Equal(t, []string{"gateway-test/2"}, k.agents)
+}
+
+func TestTokenLifecycle(t *testing.T) {
+	tests := []struct {
+		name string
+		// respond answers the n-th token request.
+		respond    func(n int, form url.Values) (int, string)
+		calls      int
+		wantGrants []string
+	}{
+		{
+			// oauth2 treats a token as expired 10s early, so expires_in=5 is
+			// already stale on the next call.
+			name: "expired token is refreshed, then reused",
+			respond: func(n int, f url.Values) (int, string) {
+				if f.Get("grant_type") == "refresh_token" {
+					return 200, tokenJSON("tok-refreshed", 3600, "ref-2")
+				}
+				return 200, tokenJSON("tok-1", 5, "ref-1")
+			},
+			calls:      3,
+			wantGrants: []string{"password", "refresh_token"},
+		},
+		{
+			name: "failed refresh falls back to a password grant",
+			respond: func(n int, f url.Values) (int, string) {
+				if f.Get("grant_type") == "refresh_token" {
+					return 400, `{"error":"invalid_grant","error_description":"Session not active"}`
+				}
+				if n == 1 {
+					return 200, tokenJSON("tok-1", 5, "ref-1")
+				}
+				return 200, tokenJSON("tok-2", 3600, "ref-2")
+			},
+			calls:      3,
+			wantGrants: []string{"password", "refresh_token", "password"},
+		},
+		{
+			name: "no refresh token means a new password grant",
+			respond: func(n int, f url.Values) (int, string) {
+				return 200, tokenJSON(fmt.Sprintf("tok-%d", n), 5, "")
+			},
+			calls:      3,
+			wantGrants: []string{"password", "password", "password"},
+		},
+		{
+			name: "token without expiry is kept",
+			respond: func(n int, f url.Values) (int, string) {
+				return 200, `{"access_token":"tok-forever","token_type":"Bearer"}`
+			},
+			calls:      3,
+			wantGrants: []string{"password"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k := newKeycloak(t, tt.respond)
+			u := bearerUpstream(t, func(string) bool { return true })
+			c := passwordClient(t, u, k)
+			for range tt.calls {
+				_, err := c.Projects(context.Background(), domain.ProjectFilter{})
+				require.NoError(t, err)
+			}
+			require.Equal(t, tt.wantGrants, k.grants())
+			for i, g := range tt.wantGrants {
+				form := k.form(t, i)
+				require.Equal(t, testClientID, form.Get("client_id"))
+				if g == "refresh_token" {
+					require.Equal(t, "ref-1", form.Get("refresh_token"))
+					require.Empty(t, form.Get("password"))
+				}
+			}
+		})
+	}
+	t.Run("refreshed token is the one sent", func(t *testing.T) {
+		k := newKeycloak(t, func(n int, f url.Values) (int, string) {
+			if f.Get("grant_type") == "refresh_token" {
+				return 200, tokenJSON("tok-refreshed", 3600, "")
+			}
+			return 200, tokenJSON("tok-1", 5, "ref-1")
+		})
+		u := bearerUpstream(t, func(string) bool { return true })
+		c := passwordClient(t, u, k)
+		for _, want := range []string{"Bearer tok-1", "Bearer tok-refreshed", "Bearer tok-refreshed"} {
+			_, err := c.Projects(context.Background(), domain.ProjectFilter{})
+			require.NoError(t, err)
+			require.Equal(t, want, u.last(t).Header.Get("Authorization"))
+		}
+	})
+}
+
+func TestUnauthorizedRetry(t *testing.T) {
+	t.Run("one re-authentication and one retry", func(t *testing.T) {
+		k := newKeycloak(t, issueSequential(3600))
+		// Covage revoked tok-1 behind the client's back.
+		u := bearerUpstream(t, func(tok string) bool { return tok != "tok-1" })
+		c := passwordClient(t, u, k)
+		got, err := c.Projects(context.Background(), domain.ProjectFilter{})
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		require.Equal(t, []string{"password", "password"}, k.grants())
+		require.Equal(t, 2, u.count("project"))
+		require.Equal(t, "Bearer tok-2", u.last(t).Header.Get("Authorization"))
+
+		// The new token is kept.
+		_, err = c.Projects(context.Background(), domain.ProjectFilter{})
+		require.NoError(t, err)
+		require.Len(t, k.grants(), 2)
+	})
+	t.Run("second 401 is returned", func(t *testing.T) {
+		k := newKeycloak(t, issueSequential(3600))
+		u := bearerUpstream(t, func(string) bool { return false })
+		c := passwordClient(t, u, k)
+		_, err := c.Projects(context.Background(), domain.ProjectFilter{})
+		require.ErrorIs(t, err, ErrUnauthenticated)
+		var e *Error
+		require.ErrorAs(t, err, &e)
+		require.Equal(t, http.StatusUnauthorized, e.StatusCode)
+		require.Equal(t, []string{"password", "password"}, k.grants())
+		require.Equal(t, 2, u.count("project"))
+		require.NotContains(t, err.Error(), "tok-")
+		require.NotContains(t, err.Error(), testPassword)
+	})
+	t.Run("403 is not retried", func(t *testing.T) {
+		k := newKeycloak(t, issueSequential(3600))
+		u := newUpstream(t)
+		u.handle("project", serve(http.StatusForbidden, []byte(`{"detail":"forbidden"}`)))
+		_, err := passwordClient(t, u, k).Projects(context.Background(), domain.ProjectFilter{})
+		require.ErrorIs(t, err, ErrUnauthenticated)
+		require.Equal(t, 1, u.count("project"))
+		require.Len(t, k.grants(), 1)
+	})
+	t.Run("static token is not retried", func(t *testing.T) {
+		u := bearerUpstream(t, func(string) bool { return false })
+		c := newClient(t, u, func(c *Config) { c.Auth = StaticToken(secret) })
+		_, err := c.Projects(context.Background(), domain.ProjectFilter{})
+		require.ErrorIs(t, err, ErrUnauthenticated)
+		require.Equal(t, 1, u.count("project"))
+		require.NotContains(t, err.Error(), secret, "the upstream body echoes the token")
+	})
+	t.Run("concurrent 401s share one re-authentication", func(t *testing.T) {
+		k := newKeycloak(t, issueSequential(3600))
+		var mu sync.Mutex
+		revoked := false
+		u := bearerUpstream(t, func(tok string) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return !(revoked && tok == "tok-1")
+		})
+		c := passwordClient(t, u, k)
+		_, err := c.Projects(context.Background(), domain.ProjectFilter{})
+		require.NoError(t, err)
+		mu.Lock()
+		revoked = true
+		mu.Unlock()
+		var wg sync.WaitGroup
+		for range 10 {
+			wg.Go(func() {
+				if _, err := c.Projects(context.Background(), domain.ProjectFilter{}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		require.Equal(t, []string{"password", "password"}, k.grants())
+	})
+}
+
+func TestTokenEndpointFailures(t *testing.T) {
+	echo := `{"error":"invalid_grant","error_description":"Invalid user credentials for ` + testUser + ` / ` + testPassword + `"}`
+	tests := []struct {
+		name     string
+		respond  func(int, url.Values) (int, string)
+		closed   bool
+		wantKind error
+		wantText string
+	}{
+		{
+			name:     "wrong password",
+			respond:  func(int, url.Values) (int, string) { return 401, echo },
+			wantKind: ErrUnauthenticated,
+			wantText: "covage project: unauthenticated: token endpoint: status 401 (invalid_grant)",
+		},
+		{
+			name:     "error code that is not a code",
+			respond:  func(int, url.Values) (int, string) { return 400, `{"error":"` + testPassword + `"}` },
+			wantKind: ErrUnauthenticated,
+			wantText: "covage project: unauthenticated: token endpoint: status 400",
+		},
+		{
+			name:     "server error echoing the form",
+			respond:  func(_ int, f url.Values) (int, string) { return 500, "<pre>" + f.Encode() + "</pre>" },
+			wantKind: ErrUnauthenticated,
+			wantText: "covage project: unauthenticated: token endpoint: status 500",
+		},
+		{
+			name:     "200 without a token",
+			respond:  func(int, url.Values) (int, string) { return 200, `{"hint":"` + testPassword + `"}` },
+			wantKind: ErrUnauthenticated,
+			wantText: "covage project: unauthenticated: token endpoint: unusable response",
+		},
+		{
+			name:     "200 with garbage",
+			respond:  func(int, url.Values) (int, string) { return 200, testPassword },
+			wantKind: ErrUnauthenticated,
+		},
+		{
+			name:     "unreachable",
+			closed:   true,
+			wantKind: ErrUnauthenticated,
+		},
+		{
+			name: "too slow",
+			respond: func(int, url.Values) (int, string) {
+				time.Sleep(200 * time.Millisecond)
+				return 200, tokenJSON("late", 3600, "")
+			},
+			wantKind: ErrTimeout,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k := newKeycloak(t, tt.respond)
+			if tt.closed {
+				k.Close()
+			}
+			u := bearerUpstream(t, func(string) bool { return true })
+			c := passwordClient(t, u, k, func(c *Config) { c.Timeout = 50 * time.Millisecond })
+			_, err := c.Projects(context.Background(), domain.ProjectFilter{})
+			require.ErrorIs(t, err, tt.wantKind)
+			var e *Error
+			require.ErrorAs(t, err, &e)
+			require.Equal(t, EndpointProject, e.Endpoint)
+			require.Zero(t, e.StatusCode)
+			msg := err.Error()
+			if tt.wantText != "" {
+				require.Equal(t, tt.wantText, msg)
+			}
+			for _, leak := range []string{testPassword, testUser, "pa55", "alice", "Invalid user credentials", k.URL, "openid-connect"} {
+				require.NotContains(t, msg, leak)
+			}
+			require.Zero(t, u.total(), "no data call without a token")
+		})
+	}
+}
+
+func TestTokenWaitHonoursContext(t *testing.T) {
+	release := make(chan struct{})
+	k := newKeycloak(t, func(int, url.Values) (int, string) {
+		<-release
+		return 200, tokenJSON("tok", 3600, "")
+	})
+	u := bearerUpstream(t, func(string) bool { return true })
+	c := passwordClient(t, u, k, func(c *Config) { c.Timeout = 5 * time.Second })
+
+	// The first caller holds the token endpoint; the second gives up waiting.
+	first := make(chan error, 1)
+	go func() {
+		_, err := c.Projects(context.Background(), domain.ProjectFilter{})
+		first <- err
+	}()
+	require.Eventually(t, func() bool { return len(k.grants()) == 1 }, time.Second, 5*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := c.Projects(ctx, domain.ProjectFilter{})
+	require.ErrorIs(t, err, ErrTimeout)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+
+	close(release)
+	require.NoError(t, <-first)
+	require.Len(t, k.grants(), 1)
+}
+
+func TestWithBearer(t *testing.T) {
+	k := newKeycloak(t, issueSequential(3600))
+	u := newUpstream(t)
+	u.handle("project", serve(200, []byte(`[]`)))
+	c := passwordClient(t, u, k)
+
+	_, err := c.Projects(WithBearer(context.Background(), "end-user-token"), domain.ProjectFilter{})
+	require.NoError(t, err)
+	require.Equal(t, "Bearer end-user-token", u.last(t).Header.Get("Authorization"))
+	require.Empty(t, k.grants(), "the gateway's own credentials are not used")
+
+	// An empty pass-through token must not fall back to the gateway's.
+	_, err = c.Projects(WithBearer(context.Background(), ""), domain.ProjectFilter{})
+	require.NoError(t, err)
+	require.Empty(t, u.last(t).Header.Get("Authorization"))
+	require.Empty(t, k.grants())
+
+	// A rejected pass-through token is not retried.
+	u2 := bearerUpstream(t, func(string) bool { return false })
+	c2 := passwordClient(t, u2, k)
+	_, err = c2.Projects(WithBearer(context.Background(), "end-user-token"), domain.ProjectFilter{})
+	require.ErrorIs(t, err, ErrUnauthenticated)
+	require.Equal(t, 1, u2.count("project"))
+	require.Empty(t, k.grants())
+}

@@ -1,0 +1,62 @@
+package covage
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/covage/gateway/internal/domain"
+)
+
+// doorsJSON builds a bare array of n collection doors shaped like the
+// documented example.
+func doorsJSON(n int) []byte {
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"Code":"%d","name":"client","short_name":"DC123","reference":"CN%06d",`+
+			`"label":"Collecte Nationale Entreprise","offer":"BPEA","dsp":"OXO","delivery_mode":"National","active":true}`, i, i)
+	}
+	b.WriteByte(']')
+	return b.Bytes()
+}
+
+func BenchmarkEnnis2000(b *testing.B) {
+	body := doorsJSON(2000)
+	u := newUpstream(b)
+	u.handle("enni/", serve(http.StatusOK, body))
+	c, err := New(Config{BaseURL: u.base(), Logger: quietLogger()})
+	require.NoError(b, err)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		got, err := c.Ennis(context.Background(), domain.EnniFilter{})
+		if err != nil || len(got) != 2000 {
+			b.Fatal(len(got), err)
+		}
+	}
+}
+
+func BenchmarkDecodeEnnis2000(b *testing.B) {
+	body := doorsJSON(2000)
+	c, err := New(Config{BaseURL: "https://api.covage.com", Logger: quietLogger()})
+	require.NoError(b, err)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		raw, _, err := decodeList[rawEnni](bytes.NewReader(body), "", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got := c.ennis(raw); len(got) != 2000 {
+			b.Fatal(len(got))
+		}
+	}
+}

@@ -1,0 +1,249 @@
+package covage
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/covage/gateway/internal/domain"
+)
+
+// Drift kinds reported to Config.OnDrift besides the reason endpoint names.
+const (
+	driftOffer      = "offer"
+	driftDate       = "date"
+	driftDateTime   = "datetime"
+	driftStatus     = "status"
+	driftActive     = "active"
+	driftMissingKey = "missing_key"
+)
+
+// Each mapper fills one backing array and returns pointers into it: one
+// allocation per list instead of one per record. Optional fields point into
+// the raw records for the same reason.
+
+func (c *Client) projects(raw []rawProject) []*domain.Project {
+	out := make([]domain.Project, 0, len(raw))
+	skipped := 0
+	for i := range raw {
+		r := &raw[i]
+		if !r.Code.present() {
+			skipped++
+			continue
+		}
+		out = append(out, domain.Project{
+			Code:       r.Code.s,
+			Active:     c.flag(&r.Active),
+			StartDate:  c.date(&r.start, &r.StartDate),
+			EndDate:    c.date(&r.end, &r.EndDate),
+			ClientCode: r.ClientCode.ptr(),
+		})
+	}
+	c.skipped(EndpointProject, skipped)
+	return pointers(out)
+}
+
+func (c *Client) ennis(raw []rawEnni) []*domain.Enni {
+	out := make([]domain.Enni, 0, len(raw))
+	skipped := 0
+	for i := range raw {
+		r := &raw[i]
+		if !r.Reference.present() {
+			skipped++
+			continue
+		}
+		out = append(out, domain.Enni{
+			Code:         r.Code.ptr(),
+			Name:         r.Name.ptr(),
+			ShortName:    r.ShortName.ptr(),
+			Reference:    r.Reference.s,
+			Label:        r.Label.ptr(),
+			Offer:        c.offer(&r.offer, &r.Offer),
+			Dsp:          r.Dsp.ptr(),
+			DeliveryMode: r.DeliveryMode.ptr(),
+			Active:       c.flag(&r.Active),
+		})
+	}
+	c.skipped(EndpointEnni, skipped)
+	return pointers(out)
+}
+
+func (c *Client) businesses(raw []rawBusiness) []*domain.Business {
+	out := make([]domain.Business, 0, len(raw))
+	skipped := 0
+	for i := range raw {
+		r := &raw[i]
+		if !r.Code.present() {
+			skipped++
+			continue
+		}
+		out = append(out, domain.Business{
+			Code:             r.Code.s,
+			Label:            r.Label.ptr(),
+			ModificationDate: c.dateTime(&r.modified, &r.ModificationDate),
+			ValidityEndDate:  c.dateTime(&r.validUntil, &r.ValidityEndDate),
+			Status:           c.number(&r.status, &r.Status),
+		})
+	}
+	c.skipped(EndpointBusiness, skipped)
+	return pointers(out)
+}
+
+func pointers[T any](xs []T) []*T {
+	ptrs := make([]*T, len(xs))
+	for i := range xs {
+		ptrs[i] = &xs[i]
+	}
+	return ptrs
+}
+
+// flag reads a boolean; absent is false, and so is anything unreadable.
+func (c *Client) flag(t *text) bool {
+	if !t.ok {
+		return false
+	}
+	b, err := strconv.ParseBool(strings.ToLower(strings.TrimSpace(t.s)))
+	if err != nil {
+		c.unknown(driftActive, t.s)
+		return false
+	}
+	return b
+}
+
+// date parses a calendar date into dst and returns dst, or nil.
+func (c *Client) date(dst *domain.Date, t *text) *domain.Date {
+	if !t.present() {
+		return nil
+	}
+	d, err := domain.ParseDate(t.s)
+	if err != nil {
+		c.unknown(driftDate, t.s)
+		return nil
+	}
+	*dst = d
+	return dst
+}
+
+// dateTimeLayouts are tried in order. The API documents RFC 3339; Django
+// also emits naive timestamps and plain dates, which are read as UTC.
+var dateTimeLayouts = [...]string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999",
+	time.DateOnly,
+}
+
+// dateTime parses a timestamp into dst and returns dst, or nil.
+func (c *Client) dateTime(dst *time.Time, t *text) *time.Time {
+	if !t.present() {
+		return nil
+	}
+	s := strings.TrimSpace(t.s)
+	for _, layout := range dateTimeLayouts {
+		if v, err := time.Parse(layout, s); err == nil {
+			*dst = v
+			return dst
+		}
+	}
+	c.unknown(driftDateTime, t.s)
+	return nil
+}
+
+// number reads an integer sent as a number or a numeric string into dst
+// and returns dst, or nil.
+func (c *Client) number(dst *int, t *text) *int {
+	if !t.present() {
+		return nil
+	}
+	s := strings.TrimSpace(t.s)
+	if n, err := strconv.Atoi(s); err == nil {
+		*dst = n
+		return dst
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+		*dst = int(f)
+		return dst
+	}
+	c.unknown(driftStatus, t.s)
+	return nil
+}
+
+// offer matches an offer type loosely (spacing, case) into dst and returns
+// dst, or nil.
+func (c *Client) offer(dst *domain.Offer, t *text) *domain.Offer {
+	if !t.present() {
+		return nil
+	}
+	switch o := domain.Offer(strings.ToUpper(strings.TrimSpace(t.s))); o {
+	case domain.OfferBPE, domain.OfferBPEA:
+		*dst = o
+		return dst
+	}
+	c.unknown(driftOffer, t.s)
+	return nil
+}
+
+// Drift reporting. Distinct values are remembered per Client, up to a
+// bound, so a drifting upstream is logged once per value rather than once
+// per record, and cannot grow the set without limit.
+const (
+	maxDriftValues   = 1024
+	maxDriftValueLen = 200
+)
+
+// unknown reports a value this client does not understand, once per
+// distinct (kind, value).
+func (c *Client) unknown(kind, value string) {
+	value = truncate(value, maxDriftValueLen)
+	if !c.firstSighting(kind, value) {
+		return
+	}
+	c.log.Warn("covage: unexpected upstream value", "kind", kind, "value", value)
+	if c.onDrift != nil {
+		c.onDrift(kind, value)
+	}
+}
+
+// skipped reports records dropped for lacking their key. The warning is
+// logged on every call, since each call loses data; OnDrift hears of it
+// once per endpoint.
+func (c *Client) skipped(endpoint string, n int) {
+	if n == 0 {
+		return
+	}
+	c.log.Warn("covage: records without their key skipped", "endpoint", endpoint, "count", n)
+	if c.firstSighting(driftMissingKey, endpoint) && c.onDrift != nil {
+		c.onDrift(driftMissingKey, endpoint)
+	}
+}
+
+func (c *Client) firstSighting(kind, value string) bool {
+	key := kind + "\x00" + value
+	if _, seen := c.drift.Load(key); seen {
+		return false
+	}
+	if c.driftCount.Load() >= maxDriftValues {
+		return false
+	}
+	if _, seen := c.drift.LoadOrStore(key, struct{}{}); seen {
+		return false
+	}
+	if c.driftCount.Add(1) == maxDriftValues {
+		c.log.Warn("covage: too many unexpected upstream values, no longer reporting new ones", "limit", maxDriftValues)
+	}
+	return true
+}
+
+// truncate shortens s to at most n bytes without splitting a rune.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
