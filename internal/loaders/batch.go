@@ -1,0 +1,211 @@
+package loaders
+
+import (
+	"context"
+	"sync"
+
+	"github.com/graph-gophers/dataloader/v7"
+
+	"github.com/covage/gateway/internal/domain"
+)
+
+// Every keyed loader follows one rule, so that a relation costs one upstream
+// call however many parents ask for it:
+//   - when the list that holds every key is already fetched or in flight in
+//     this request, read from it (no extra call);
+//   - else a batch of one key uses the filtered upstream call;
+//   - else the batch costs one list call, grouped locally.
+
+// ProjectByCode returns the project with this code, or nil.
+func (l *Loaders) ProjectByCode(ctx context.Context, code string) (*domain.Project, error) {
+	return l.projectByCode.Load(ctx, code)()
+}
+
+// EnniByReference returns the door with this reference, or nil.
+func (l *Loaders) EnniByReference(ctx context.Context, ref string) (*domain.Enni, error) {
+	return l.enniByReference.Load(ctx, ref)()
+}
+
+// BusinessByCode returns the business with this code, or nil.
+func (l *Loaders) BusinessByCode(ctx context.Context, code string) (*domain.Business, error) {
+	return l.businessByCode.Load(ctx, code)()
+}
+
+// BillingSite returns the billing site with this code, or nil when upstream
+// has none.
+func (l *Loaders) BillingSite(ctx context.Context, code string) (*domain.BillingSite, error) {
+	return l.billingSite.Load(ctx, code)()
+}
+
+// BillingSites returns one entry per code, in order; nil where upstream has
+// no such site. Duplicate codes cost nothing, and the first failure is
+// returned with whatever loaded.
+func (l *Loaders) BillingSites(ctx context.Context, codes []string) ([]*domain.BillingSite, error) {
+	sites, errs := l.billingSite.LoadMany(ctx, codes)()
+	for _, err := range errs {
+		if err != nil {
+			return sites, err
+		}
+	}
+	return sites, nil
+}
+
+// EnnisOfClient returns the doors whose shortName is client and that match f.
+func (l *Loaders) EnnisOfClient(ctx context.Context, client string, f domain.EnniFilter) ([]*domain.Enni, error) {
+	return l.ennisByClient.Load(ctx, clientKey{client: client, filter: newEnniFilterKey(f)})()
+}
+
+// ProjectsOfClient returns the projects whose clientCode is client.
+func (l *Loaders) ProjectsOfClient(ctx context.Context, client string) ([]*domain.Project, error) {
+	return l.projectsByClient.Load(ctx, client)()
+}
+
+func (l *Loaders) batchProjectByCode(ctx context.Context, codes []string) []*dataloader.Result[*domain.Project] {
+	all := domain.ProjectFilter{}
+	if len(codes) == 1 && !l.lists.started(projectListKey(all)) {
+		list, err := l.Projects(ctx, domain.ProjectFilter{Code: &codes[0]})
+		return pick(codes, list, err, func(p *domain.Project) string { return p.Code })
+	}
+	list, err := l.Projects(ctx, all)
+	return pick(codes, list, err, func(p *domain.Project) string { return p.Code })
+}
+
+func (l *Loaders) batchEnniByReference(ctx context.Context, refs []string) []*dataloader.Result[*domain.Enni] {
+	all := domain.EnniFilter{}
+	if len(refs) == 1 && !l.lists.started(enniListKey(all)) {
+		list, err := l.Ennis(ctx, domain.EnniFilter{Reference: &refs[0]})
+		return pick(refs, list, err, func(e *domain.Enni) string { return e.Reference })
+	}
+	list, err := l.Ennis(ctx, all)
+	return pick(refs, list, err, func(e *domain.Enni) string { return e.Reference })
+}
+
+// batchBusinessByCode always reads the list: Covage has no business filter.
+func (l *Loaders) batchBusinessByCode(ctx context.Context, codes []string) []*dataloader.Result[*domain.Business] {
+	list, err := l.Businesses(ctx)
+	return pick(codes, list, err, func(b *domain.Business) string { return b.Code })
+}
+
+// batchProjectsByClient always reads the unfiltered list: Covage documents
+// no code_client filter on projects, so one list call serves every client.
+func (l *Loaders) batchProjectsByClient(ctx context.Context, clients []string) []*dataloader.Result[[]*domain.Project] {
+	list, err := l.Projects(ctx, domain.ProjectFilter{})
+	return group(clients, list, err, func(p *domain.Project) *string { return p.ClientCode })
+}
+
+// batchBillingSite runs one GET per distinct code (Covage has no multi-get)
+// in a pool of BillingSitePool workers. A missing site is nil, not an error.
+func (l *Loaders) batchBillingSite(ctx context.Context, codes []string) []*dataloader.Result[*domain.BillingSite] {
+	results := make([]*dataloader.Result[*domain.BillingSite], len(codes))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(l.cfg.BillingSitePool, len(codes)) {
+		wg.Go(func() {
+			for i := range next {
+				site, err := l.up.BillingSite(ctx, codes[i])
+				if err != nil && l.cfg.IsNotFound(err) {
+					site, err = nil, nil
+				}
+				results[i] = &dataloader.Result[*domain.BillingSite]{Data: site, Error: err}
+			}
+		})
+	}
+	for i := range codes {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return results
+}
+
+// batchEnnisByClient groups its keys by door filter; each group costs one
+// call: the filtered call for a lone client, else the list for the filter.
+func (l *Loaders) batchEnnisByClient(ctx context.Context, keys []clientKey) []*dataloader.Result[[]*domain.Enni] {
+	results := make([]*dataloader.Result[[]*domain.Enni], len(keys))
+	byFilter := make(map[enniFilterKey][]int)
+	for i, k := range keys {
+		byFilter[k.filter] = append(byFilter[k.filter], i)
+	}
+	var wg sync.WaitGroup
+	for fk, idx := range byFilter {
+		wg.Go(func() {
+			clients := make([]string, len(idx))
+			for j, i := range idx {
+				clients[j] = keys[i].client
+			}
+			for j, r := range l.ennisOfClients(ctx, clients, fk.filter()) {
+				results[idx[j]] = r
+			}
+		})
+	}
+	wg.Wait()
+	return results
+}
+
+func (l *Loaders) ennisOfClients(ctx context.Context, clients []string, f domain.EnniFilter) []*dataloader.Result[[]*domain.Enni] {
+	shortName := func(e *domain.Enni) *string { return e.ShortName }
+	if f.ShortName != nil {
+		// The filter already names one client: only that client can match,
+		// and the filtered list is the one to fetch.
+		list, err := l.Ennis(ctx, f)
+		return group(clients, list, err, shortName)
+	}
+	if len(clients) == 1 && !l.lists.started(enniListKey(f)) {
+		one := f
+		one.ShortName = &clients[0]
+		list, err := l.Ennis(ctx, one)
+		return group(clients, list, err, shortName)
+	}
+	list, err := l.Ennis(ctx, f)
+	return group(clients, list, err, shortName)
+}
+
+// pick answers each key with the item whose key matches exactly, or nil.
+// Upstream filters may match loosely, so the match is checked here.
+func pick[T any](keys []string, list []*T, err error, keyOf func(*T) string) []*dataloader.Result[*T] {
+	results := make([]*dataloader.Result[*T], len(keys))
+	if err != nil {
+		for i := range results {
+			results[i] = &dataloader.Result[*T]{Error: err}
+		}
+		return results
+	}
+	want := make(map[string]int, len(keys))
+	for i, k := range keys {
+		want[k] = i
+		results[i] = &dataloader.Result[*T]{}
+	}
+	for _, item := range list {
+		if i, ok := want[keyOf(item)]; ok && results[i].Data == nil {
+			results[i].Data = item
+		}
+	}
+	return results
+}
+
+// group answers each key with the items whose group key equals it, in list
+// order. It walks the list once, keeping only the wanted groups.
+func group[T any](keys []string, list []*T, err error, groupOf func(*T) *string) []*dataloader.Result[[]*T] {
+	results := make([]*dataloader.Result[[]*T], len(keys))
+	if err != nil {
+		for i := range results {
+			results[i] = &dataloader.Result[[]*T]{Error: err}
+		}
+		return results
+	}
+	want := make(map[string]int, len(keys))
+	for i, k := range keys {
+		want[k] = i
+		results[i] = &dataloader.Result[[]*T]{Data: []*T{}}
+	}
+	for _, item := range list {
+		g := groupOf(item)
+		if g == nil {
+			continue
+		}
+		if i, ok := want[*g]; ok {
+			results[i].Data = append(results[i].Data, item)
+		}
+	}
+	return results
+}

@@ -1,0 +1,108 @@
+package loaders
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+
+	"github.com/covage/gateway/internal/domain"
+)
+
+// List keys name an upstream list call: the endpoint and its canonical query.
+const (
+	keyBusinesses          = "business_code"
+	keyTerminateReasons    = "terminate_reason"
+	keyChangeReasons       = "change_reason"
+	keySiteConnectionTypes = "site_connection"
+)
+
+// Projects returns the project list for f, fetched at most once per request.
+func (l *Loaders) Projects(ctx context.Context, f domain.ProjectFilter) ([]*domain.Project, error) {
+	return remember(ctx, &l.lists, projectListKey(f), func() ([]*domain.Project, error) {
+		return l.up.Projects(ctx, f)
+	})
+}
+
+// Ennis returns the collection door list for f, fetched at most once per
+// request.
+func (l *Loaders) Ennis(ctx context.Context, f domain.EnniFilter) ([]*domain.Enni, error) {
+	return remember(ctx, &l.lists, enniListKey(f), func() ([]*domain.Enni, error) {
+		return l.up.Ennis(ctx, f)
+	})
+}
+
+// Businesses returns the business list, fetched at most once per request.
+func (l *Loaders) Businesses(ctx context.Context) ([]*domain.Business, error) {
+	return remember(ctx, &l.lists, keyBusinesses, func() ([]*domain.Business, error) {
+		return l.up.Businesses(ctx)
+	})
+}
+
+// TerminateReasons returns the termination reasons, in upstream order.
+func (l *Loaders) TerminateReasons(ctx context.Context) ([]*domain.TerminateReason, error) {
+	return remember(ctx, &l.lists, keyTerminateReasons, func() ([]*domain.TerminateReason, error) {
+		return l.up.TerminateReasons(ctx)
+	})
+}
+
+// ChangeReasons returns the change reasons, in upstream order.
+func (l *Loaders) ChangeReasons(ctx context.Context) ([]*domain.ChangeReason, error) {
+	return remember(ctx, &l.lists, keyChangeReasons, func() ([]*domain.ChangeReason, error) {
+		return l.up.ChangeReasons(ctx)
+	})
+}
+
+// SiteConnectionTypes returns the site connection types, in upstream order.
+func (l *Loaders) SiteConnectionTypes(ctx context.Context) ([]*domain.SiteConnectionType, error) {
+	return remember(ctx, &l.lists, keySiteConnectionTypes, func() ([]*domain.SiteConnectionType, error) {
+		return l.up.SiteConnectionTypes(ctx)
+	})
+}
+
+// PrefetchProjects starts the project list call for f without waiting for
+// it, so that it runs alongside the call that will need it (look-ahead).
+func (l *Loaders) PrefetchProjects(ctx context.Context, f domain.ProjectFilter) {
+	prefetch(&l.lists, projectListKey(f), func() ([]*domain.Project, error) {
+		return l.up.Projects(ctx, f)
+	})
+}
+
+// PrefetchEnnis starts the door list call for f without waiting for it.
+func (l *Loaders) PrefetchEnnis(ctx context.Context, f domain.EnniFilter) {
+	prefetch(&l.lists, enniListKey(f), func() ([]*domain.Enni, error) {
+		return l.up.Ennis(ctx, f)
+	})
+}
+
+func projectListKey(f domain.ProjectFilter) string {
+	q := url.Values{}
+	setString(q, "code", f.Code)
+	setBool(q, "active", f.Active)
+	return "project?" + q.Encode()
+}
+
+func enniListKey(f domain.EnniFilter) string {
+	q := url.Values{}
+	setString(q, "reference", f.Reference)
+	setString(q, "name", f.Name)
+	setString(q, "short_name", f.ShortName)
+	setBool(q, "active", f.Active)
+	if f.Offer != nil {
+		q.Set("offer", string(*f.Offer))
+	}
+	setString(q, "dsp", f.Dsp)
+	setString(q, "delivery_mode", f.DeliveryMode)
+	return "enni?" + q.Encode()
+}
+
+func setString(q url.Values, name string, v *string) {
+	if v != nil {
+		q.Set(name, *v)
+	}
+}
+
+func setBool(q url.Values, name string, v *bool) {
+	if v != nil {
+		q.Set(name, strconv.FormatBool(*v))
+	}
+}

@@ -1,0 +1,129 @@
+// Package loaders builds the per-request data loaders that stand between the
+// resolvers and Covage. They batch and deduplicate upstream calls within one
+// GraphQL request: every relation costs one list call, however many parents
+// ask for it, and the same list is never fetched twice.
+//
+// Loaders are created per HTTP request by Middleware and read with For. They
+// are never shared across requests, so they can never leak one caller's data
+// to another.
+package loaders
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/graph-gophers/dataloader/v7"
+
+	"github.com/covage/gateway/internal/domain"
+)
+
+// Upstream is what the loaders need from Covage. *covage.Client implements
+// it, and so can a caching layer in front of it.
+type Upstream interface {
+	Projects(ctx context.Context, f domain.ProjectFilter) ([]*domain.Project, error)
+	Ennis(ctx context.Context, f domain.EnniFilter) ([]*domain.Enni, error)
+	Businesses(ctx context.Context) ([]*domain.Business, error)
+	BillingSite(ctx context.Context, code string) (*domain.BillingSite, error)
+	TerminateReasons(ctx context.Context) ([]*domain.TerminateReason, error)
+	ChangeReasons(ctx context.Context) ([]*domain.ChangeReason, error)
+	SiteConnectionTypes(ctx context.Context) ([]*domain.SiteConnectionType, error)
+}
+
+// errPanic is what waiters of a list call see when the call panicked.
+var errPanic = errors.New("upstream call panicked")
+
+// Config tunes batching.
+type Config struct {
+	// Wait is how long a keyed loader collects keys before it calls
+	// upstream. The default, 500µs, is enough for gqlgen's concurrent field
+	// resolvers to join one batch and too short to be seen.
+	Wait time.Duration
+	// MaxBatch caps the keys in one batch; 0 means no cap.
+	MaxBatch int
+	// BillingSitePool bounds the concurrent billing-site GETs of one batch.
+	// Default 8.
+	BillingSitePool int
+	// IsNotFound reports whether an upstream error means "no such object".
+	IsNotFound func(error) bool
+}
+
+// Defaults for Config.
+const (
+	DefaultWait            = 500 * time.Microsecond
+	DefaultBillingSitePool = 8
+)
+
+func (c Config) withDefaults() Config {
+	if c.Wait <= 0 {
+		c.Wait = DefaultWait
+	}
+	if c.BillingSitePool <= 0 {
+		c.BillingSitePool = DefaultBillingSitePool
+	}
+	if c.IsNotFound == nil {
+		c.IsNotFound = func(error) bool { return false }
+	}
+	return c
+}
+
+// Loaders holds one request's loaders.
+type Loaders struct {
+	up    Upstream
+	cfg   Config
+	lists memo
+
+	projectByCode    *dataloader.Loader[string, *domain.Project]
+	enniByReference  *dataloader.Loader[string, *domain.Enni]
+	businessByCode   *dataloader.Loader[string, *domain.Business]
+	billingSite      *dataloader.Loader[string, *domain.BillingSite]
+	ennisByClient    *dataloader.Loader[clientKey, []*domain.Enni]
+	projectsByClient *dataloader.Loader[string, []*domain.Project]
+}
+
+// New returns fresh loaders for one request.
+func New(up Upstream, cfg Config) *Loaders {
+	cfg = cfg.withDefaults()
+	l := &Loaders{up: up, cfg: cfg}
+	l.projectByCode = newLoader(cfg, l.batchProjectByCode)
+	l.enniByReference = newLoader(cfg, l.batchEnniByReference)
+	l.businessByCode = newLoader(cfg, l.batchBusinessByCode)
+	l.billingSite = newLoader(cfg, l.batchBillingSite)
+	l.ennisByClient = newLoader(cfg, l.batchEnnisByClient)
+	l.projectsByClient = newLoader(cfg, l.batchProjectsByClient)
+	return l
+}
+
+func newLoader[K comparable, V any](cfg Config, fn dataloader.BatchFunc[K, V]) *dataloader.Loader[K, V] {
+	opts := []dataloader.Option[K, V]{dataloader.WithWait[K, V](cfg.Wait)}
+	if cfg.MaxBatch > 0 {
+		opts = append(opts, dataloader.WithBatchCapacity[K, V](cfg.MaxBatch))
+	}
+	return dataloader.NewBatchedLoader(fn, opts...)
+}
+
+type ctxKey struct{}
+
+// Middleware gives every request its own loaders over up.
+func Middleware(up Upstream, cfg Config, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := context.WithValue(r.Context(), ctxKey{}, New(up, cfg))
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// WithLoaders returns a context carrying l, for callers outside HTTP.
+func WithLoaders(ctx context.Context, l *Loaders) context.Context {
+	return context.WithValue(ctx, ctxKey{}, l)
+}
+
+// For returns the request's loaders. It panics when Middleware did not run,
+// which is a wiring bug, not a runtime condition.
+func For(ctx context.Context) *Loaders {
+	l, ok := ctx.Value(ctxKey{}).(*Loaders)
+	if !ok {
+		panic("loaders: no loaders in context; is loaders.Middleware installed?")
+	}
+	return l
+}

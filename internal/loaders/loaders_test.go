@@ -1,0 +1,289 @@
+package loaders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/covage/gateway/internal/domain"
+)
+
+var errNotFound = errors.New("not found")
+
+// fake is an Upstream over fixed lists that records every call.
+type fake struct {
+	mu       sync.Mutex
+	calls    []string
+	projects []*domain.Project
+	ennis    []*domain.Enni
+	delay    time.Duration
+	inFlight atomic.Int64
+	maxIn    atomic.Int64
+	fail     error
+}
+
+func (f *fake) record(call string) error {
+	f.mu.Lock()
+	f.calls = append(f.calls, call)
+	f.mu.Unlock()
+	n := f.inFlight.Add(1)
+	defer f.inFlight.Add(-1)
+	for {
+		m := f.maxIn.Load()
+		if n <= m || f.maxIn.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	time.Sleep(f.delay)
+	return f.fail
+}
+
+func (f *fake) Calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+func (f *fake) Projects(_ context.Context, flt domain.ProjectFilter) ([]*domain.Project, error) {
+	if err := f.record(projectListKey(flt)); err != nil {
+		return nil, err
+	}
+	var out []*domain.Project
+	for _, p := range f.projects {
+		if flt.Code == nil || *flt.Code == p.Code {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func (f *fake) Ennis(_ context.Context, flt domain.EnniFilter) ([]*domain.Enni, error) {
+	if err := f.record(enniListKey(flt)); err != nil {
+		return nil, err
+	}
+	var out []*domain.Enni
+	for _, e := range f.ennis {
+		if (flt.ShortName == nil || (e.ShortName != nil && *flt.ShortName == *e.ShortName)) &&
+			(flt.Reference == nil || *flt.Reference == e.Reference) &&
+			(flt.Offer == nil || (e.Offer != nil && *flt.Offer == *e.Offer)) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+func (f *fake) Businesses(context.Context) ([]*domain.Business, error) {
+	return []*domain.Business{{Code: "B1"}, {Code: "B2"}}, f.record(keyBusinesses)
+}
+
+func (f *fake) BillingSite(_ context.Context, code string) (*domain.BillingSite, error) {
+	if err := f.record("billing_site/" + code); err != nil {
+		return nil, err
+	}
+	if code == "NOPE" {
+		return nil, fmt.Errorf("covage billing_site: %w", errNotFound)
+	}
+	return &domain.BillingSite{Code: code}, nil
+}
+
+func (f *fake) TerminateReasons(context.Context) ([]*domain.TerminateReason, error) {
+	return nil, f.record(keyTerminateReasons)
+}
+
+func (f *fake) ChangeReasons(context.Context) ([]*domain.ChangeReason, error) {
+	return nil, f.record(keyChangeReasons)
+}
+
+func (f *fake) SiteConnectionTypes(context.Context) ([]*domain.SiteConnectionType, error) {
+	return nil, f.record(keySiteConnectionTypes)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func newFake() *fake {
+	f := &fake{}
+	for i := range 6 {
+		client := fmt.Sprintf("C%d", i%3)
+		f.projects = append(f.projects, &domain.Project{Code: fmt.Sprintf("P%d", i), ClientCode: ptr(client)})
+		offer := domain.OfferBPE
+		if i%2 == 0 {
+			offer = domain.OfferBPEA
+		}
+		f.ennis = append(f.ennis, &domain.Enni{Reference: fmt.Sprintf("E%d", i), ShortName: ptr(client), Offer: &offer})
+	}
+	f.projects = append(f.projects, &domain.Project{Code: "ORPHAN"})
+	return f
+}
+
+func newTestLoaders(f *fake) *Loaders {
+	return New(f, Config{Wait: 5 * time.Millisecond, IsNotFound: func(err error) bool { return errors.Is(err, errNotFound) }})
+}
+
+// loadAll runs fn for each key concurrently, as gqlgen runs field resolvers.
+func loadAll[T any](keys []string, fn func(string) (T, error)) ([]T, []error) {
+	out := make([]T, len(keys))
+	errs := make([]error, len(keys))
+	var wg sync.WaitGroup
+	for i, k := range keys {
+		wg.Go(func() { out[i], errs[i] = fn(k) })
+	}
+	wg.Wait()
+	return out, errs
+}
+
+func TestEnnisOfClient(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name    string
+		clients []string
+		filter  domain.EnniFilter
+		calls   []string
+		sizes   []int
+	}{
+		{"one client uses the filtered call", []string{"C1"}, domain.EnniFilter{}, []string{"enni?short_name=C1"}, []int{2}},
+		{"several clients share one list call", []string{"C0", "C1", "C2", "C9"}, domain.EnniFilter{}, []string{"enni?"}, []int{2, 2, 2, 0}},
+		{"the filter goes upstream", []string{"C0", "C1"}, domain.EnniFilter{Offer: ptr(domain.OfferBPEA)}, []string{"enni?offer=BPEA"}, []int{1, 1}},
+		{"a filter naming a client is fetched as is", []string{"C0", "C1"}, domain.EnniFilter{ShortName: ptr("C1")}, []string{"enni?short_name=C1"}, []int{0, 2}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake()
+			l := newTestLoaders(f)
+			got, errs := loadAll(tc.clients, func(c string) ([]*domain.Enni, error) { return l.EnnisOfClient(ctx, c, tc.filter) })
+			for i := range tc.clients {
+				require.NoError(t, errs[i])
+				require.Len(t, got[i], tc.sizes[i], tc.clients[i])
+				for _, e := range got[i] {
+					require.Equal(t, tc.clients[i], *e.ShortName)
+				}
+			}
+			require.Equal(t, tc.calls, f.Calls())
+		})
+	}
+}
+
+func TestStartedListIsReused(t *testing.T) {
+	ctx := context.Background()
+	f := newFake()
+	l := newTestLoaders(f)
+	l.PrefetchEnnis(ctx, domain.EnniFilter{})
+	got, err := l.EnnisOfClient(ctx, "C1", domain.EnniFilter{})
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	p, err := l.EnniByReference(ctx, "E3")
+	require.NoError(t, err)
+	require.Equal(t, "E3", p.Reference)
+	require.Equal(t, []string{"enni?"}, f.Calls(), "a lone key reads the list already in flight")
+}
+
+func TestProjectLookups(t *testing.T) {
+	ctx := context.Background()
+	f := newFake()
+	l := newTestLoaders(f)
+	got, errs := loadAll([]string{"P1", "P2", "NOPE", "P1"}, func(c string) (*domain.Project, error) { return l.ProjectByCode(ctx, c) })
+	require.Equal(t, []error{nil, nil, nil, nil}, errs)
+	require.Equal(t, "P1", got[0].Code)
+	require.Equal(t, "P2", got[1].Code)
+	require.Nil(t, got[2])
+	require.Same(t, got[0], got[3])
+	require.Equal(t, []string{"project?"}, f.Calls())
+
+	f2 := newFake()
+	one, err := newTestLoaders(f2).ProjectByCode(ctx, "P4")
+	require.NoError(t, err)
+	require.Equal(t, "P4", one.Code)
+	require.Equal(t, []string{"project?code=P4"}, f2.Calls())
+
+	byClient, errs := loadAll([]string{"C0", "C1"}, func(c string) ([]*domain.Project, error) { return l.ProjectsOfClient(ctx, c) })
+	require.Equal(t, []error{nil, nil}, errs)
+	require.Len(t, byClient[0], 2)
+	require.Len(t, byClient[1], 2)
+	require.Equal(t, []string{"project?"}, f.Calls(), "the list fetched for the lookups serves the relation")
+}
+
+func TestBillingSitesBoundedPool(t *testing.T) {
+	ctx := context.Background()
+	f := newFake()
+	f.delay = 10 * time.Millisecond
+	l := New(f, Config{BillingSitePool: 4, IsNotFound: func(err error) bool { return errors.Is(err, errNotFound) }})
+	codes := []string{"A", "B", "NOPE", "C", "D", "E", "F", "A", "B", "G", "H"}
+	sites, err := l.BillingSites(ctx, codes)
+	require.NoError(t, err)
+	require.Len(t, sites, len(codes))
+	for i, c := range codes {
+		if c == "NOPE" {
+			require.Nil(t, sites[i])
+		} else {
+			require.Equal(t, c, sites[i].Code)
+		}
+	}
+	require.Len(t, f.Calls(), 9, "one GET per distinct code")
+	require.LessOrEqual(t, f.maxIn.Load(), int64(4))
+	require.Greater(t, f.maxIn.Load(), int64(1))
+}
+
+func TestErrorsReachEveryKey(t *testing.T) {
+	ctx := context.Background()
+	f := newFake()
+	f.fail = errors.New("boom")
+	l := newTestLoaders(f)
+	_, errs := loadAll([]string{"C0", "C1"}, func(c string) ([]*domain.Enni, error) { return l.EnnisOfClient(ctx, c, domain.EnniFilter{}) })
+	require.ErrorIs(t, errs[0], f.fail)
+	require.ErrorIs(t, errs[1], f.fail)
+	_, err := l.BillingSite(ctx, "A")
+	require.ErrorIs(t, err, f.fail)
+}
+
+func TestMemo(t *testing.T) {
+	var m memo
+	var runs atomic.Int32
+	release := make(chan struct{})
+	fn := func() (int, error) {
+		runs.Add(1)
+		<-release
+		return 42, nil
+	}
+	var wg sync.WaitGroup
+	results := make([]int, 10)
+	for i := range results {
+		wg.Go(func() { results[i], _ = remember(context.Background(), &m, "k", fn) })
+	}
+	// A waiter whose context ends stops waiting without ending the call.
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for !m.started("k") {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	for !m.started("k") {
+		time.Sleep(time.Millisecond)
+	}
+	_, err := remember(ctx, &m, "k", fn)
+	require.ErrorIs(t, err, context.Canceled)
+	close(release)
+	wg.Wait()
+	require.EqualValues(t, 1, runs.Load())
+	for _, r := range results {
+		require.Equal(t, 42, r)
+	}
+
+	// A panicking call releases its waiters with an error.
+	require.Panics(t, func() {
+		_, _ = remember(context.Background(), &m, "p", func() (int, error) { panic("boom") })
+	})
+	_, err = remember(context.Background(), &m, "p", fn)
+	require.ErrorIs(t, err, errPanic)
+}
+
+func TestForWithoutMiddlewarePanics(t *testing.T) {
+	require.Panics(t, func() { For(context.Background()) })
+	l := New(newFake(), Config{})
+	require.Same(t, l, For(WithLoaders(context.Background(), l)))
+}

@@ -1,0 +1,94 @@
+package loaders
+
+import (
+	"context"
+	"sync"
+)
+
+// memo runs each distinct upstream list call at most once per request and
+// shares its result with every caller, including callers that arrive while
+// the call is still in flight. It is the per-request half of deduplication:
+// the same list asked twice in one operation (aliases, fragments, nested
+// relations, look-ahead) reaches Covage once.
+type memo struct {
+	mu    sync.Mutex
+	calls map[string]*call
+}
+
+type call struct {
+	done chan struct{}
+	val  any
+	err  error
+}
+
+// started reports whether the call for key has begun (done or in flight).
+func (m *memo) started(key string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.calls[key]
+	return ok
+}
+
+// begin returns the call for key, and whether this caller must run it.
+func (m *memo) begin(key string) (*call, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c, ok := m.calls[key]; ok {
+		return c, false
+	}
+	if m.calls == nil {
+		m.calls = make(map[string]*call)
+	}
+	c := &call{done: make(chan struct{})}
+	m.calls[key] = c
+	return c, true
+}
+
+// remember runs fn once for key and returns its result to every caller. A
+// caller whose context ends stops waiting; the call itself goes on for the
+// others.
+func remember[T any](ctx context.Context, m *memo, key string, fn func() (T, error)) (T, error) {
+	c, owner := m.begin(key)
+	if owner {
+		c.run(func() (any, error) { return fn() })
+	} else {
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			var zero T
+			return zero, ctx.Err()
+		}
+	}
+	if c.err != nil {
+		var zero T
+		return zero, c.err
+	}
+	return c.val.(T), nil
+}
+
+// prefetch starts the call for key in the background unless it has begun.
+// The call is registered before prefetch returns, so a loader that checks
+// started right after sees it.
+func prefetch[T any](m *memo, key string, fn func() (T, error)) {
+	if c, owner := m.begin(key); owner {
+		go func() {
+			// Waiters see errPanic; nothing above this goroutine could
+			// recover a panic, so it stops here rather than the process.
+			defer func() { _ = recover() }()
+			c.run(func() (any, error) { return fn() })
+		}()
+	}
+}
+
+// run fills the call from fn and releases its waiters, even when fn panics;
+// the panic then goes on to the caller's recover.
+func (c *call) run(fn func() (any, error)) {
+	defer close(c.done)
+	defer func() {
+		if r := recover(); r != nil {
+			c.err = errPanic
+			panic(r)
+		}
+	}()
+	c.val, c.err = fn()
+}
