@@ -1,0 +1,9 @@
+// Package graph is the GraphQL layer: the schema, thin resolvers that read
+// through the per-request loaders, and the generated executor.
+package graph
+
+//go:generate go run github.com/99designs/gqlgen generate
+
+// Resolver is the dependency-injection root of the resolvers. It holds no
+// per-request state: the loaders travel in the request context.
+type Resolver struct{}

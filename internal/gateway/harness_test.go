@@ -1,0 +1,210 @@
+package gateway_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/covage/gateway/internal/covage"
+	"github.com/covage/gateway/internal/demo"
+	"github.com/covage/gateway/internal/gateway"
+	"github.com/covage/gateway/internal/loaders"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+// env is a gateway in front of the demo upstream, both on loopback, with a
+// log of every upstream request so tests can count calls.
+type env struct {
+	demo    *demo.Server
+	gateway *httptest.Server
+	log     *lockedWriter
+
+	mu       sync.Mutex
+	requests []string
+	faults   map[string]http.HandlerFunc
+}
+
+type envConfig struct {
+	data       *demo.Dataset
+	demoOpts   []demo.Option
+	wait       time.Duration
+	pool       int
+	timeout    time.Duration
+	auth       func(base string) covage.Auth
+	withDrifts bool
+}
+
+type option func(*envConfig)
+
+func withData(ds *demo.Dataset) option { return func(c *envConfig) { c.data = ds } }
+func withDemo(o ...demo.Option) option {
+	return func(c *envConfig) { c.demoOpts = append(c.demoOpts, o...) }
+}
+func withWait(d time.Duration) option            { return func(c *envConfig) { c.wait = d } }
+func withPool(n int) option                      { return func(c *envConfig) { c.pool = n } }
+func withTimeout(d time.Duration) option         { return func(c *envConfig) { c.timeout = d } }
+func withAuth(f func(string) covage.Auth) option { return func(c *envConfig) { c.auth = f } }
+
+func newEnv(t *testing.T, opts ...option) *env {
+	t.Helper()
+	cfg := envConfig{data: demo.Sample(), timeout: 2 * time.Second}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	e := &env{demo: demo.New(cfg.data, cfg.demoOpts...), log: &lockedWriter{w: &bytes.Buffer{}}, faults: map[string]http.HandlerFunc{}}
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.mu.Lock()
+		if r.URL.Path != demo.TokenPath {
+			e.requests = append(e.requests, r.URL.RequestURI())
+		}
+		fault := e.faultFor(r.URL.Path)
+		e.mu.Unlock()
+		if fault != nil {
+			fault(w, r)
+			return
+		}
+		e.demo.ServeHTTP(w, r)
+	}))
+	t.Cleanup(upstream.Close)
+
+	var auth covage.Auth
+	if cfg.auth != nil {
+		auth = cfg.auth(upstream.URL)
+	}
+	logger := slog.New(slog.NewJSONHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	client, err := covage.New(covage.Config{BaseURL: upstream.URL, Timeout: cfg.timeout, Auth: auth, Logger: logger})
+	require.NoError(t, err)
+	e.gateway = httptest.NewServer(gateway.New(gateway.Options{
+		Upstream: client,
+		Loaders: loaders.Config{
+			Wait:            cfg.wait,
+			BillingSitePool: cfg.pool,
+			IsNotFound:      func(err error) bool { return errors.Is(err, covage.ErrNotFound) },
+		},
+		Logger: logger,
+	}))
+	t.Cleanup(e.gateway.Close)
+	return e
+}
+
+// faultFor returns the fault injected for an upstream path, if any. The
+// caller holds e.mu.
+func (e *env) faultFor(path string) http.HandlerFunc {
+	for prefix, f := range e.faults {
+		if strings.HasPrefix(path, prefix) {
+			return f
+		}
+	}
+	return nil
+}
+
+// fault makes every upstream request whose path starts with prefix answer
+// with f instead of the demo.
+func (e *env) fault(prefix string, f http.HandlerFunc) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.faults[prefix] = f
+}
+
+// upstream returns the upstream requests made so far and forgets them.
+func (e *env) upstream() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r := e.requests
+	e.requests = nil
+	return r
+}
+
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+type response struct {
+	Status int
+	Data   json.RawMessage `json:"data"`
+	Errors []gqlError      `json:"errors"`
+	Body   string
+}
+
+// query posts a GraphQL request and decodes the answer.
+func (e *env) query(t *testing.T, query string, vars map[string]any) response {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	require.NoError(t, err)
+	resp, err := http.Post(e.gateway.URL+"/query", "application/json", bytes.NewReader(body))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	out := response{Status: resp.StatusCode, Body: string(raw)}
+	require.NoError(t, json.Unmarshal(raw, &out), string(raw))
+	return out
+}
+
+// mustQuery is query for a request that must succeed without errors.
+func (e *env) mustQuery(t *testing.T, query string, vars map[string]any) json.RawMessage {
+	t.Helper()
+	r := e.query(t, query, vars)
+	require.Equal(t, http.StatusOK, r.Status, r.Body)
+	require.Empty(t, r.Errors, r.Body)
+	return r.Data
+}
+
+// golden compares got with testdata/name.json, or rewrites it with -update.
+func golden(t *testing.T, name string, got json.RawMessage) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".json")
+	if *update {
+		var v any
+		require.NoError(t, json.Unmarshal(got, &v))
+		pretty, err := json.MarshalIndent(v, "", "  ")
+		require.NoError(t, err)
+		require.NoError(t, os.MkdirAll("testdata", 0o755))
+		require.NoError(t, os.WriteFile(path, append(pretty, '\n'), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "missing golden file; run go test ./internal/gateway -update")
+	require.JSONEq(t, string(want), string(got))
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *bytes.Buffer
+}
+
+// String returns what was logged so far.
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.String()
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func readAll(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return string(b)
+}

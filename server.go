@@ -1,0 +1,125 @@
+// Command gateway serves Covage's reference data as one typed GraphQL API.
+//
+// With no COVAGE_API_URL it starts a built-in demo upstream with sample
+// data, so `go run .` works without a Covage account. See README.md for
+// every setting.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/covage/gateway/internal/config"
+	"github.com/covage/gateway/internal/covage"
+	"github.com/covage/gateway/internal/demo"
+	"github.com/covage/gateway/internal/gateway"
+	"github.com/covage/gateway/internal/loaders"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Getenv); err != nil {
+		fmt.Fprintln(os.Stderr, "gateway:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, getenv func(string) string) error {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	slog.SetDefault(log)
+
+	if cfg.Demo() {
+		stopDemo, err := startDemo(&cfg, log)
+		if err != nil {
+			return err
+		}
+		defer stopDemo()
+	}
+
+	client, err := covage.New(covage.Config{
+		BaseURL:   cfg.CovageURL,
+		Timeout:   cfg.Timeout,
+		UserAgent: "covage-gateway/" + version,
+		Auth:      upstreamAuth(cfg),
+		Logger:    log,
+	})
+	if err != nil {
+		return err
+	}
+
+	srv := &http.Server{
+		Addr: fmt.Sprintf(":%d", cfg.Port),
+		Handler: gateway.New(gateway.Options{
+			Upstream: client,
+			Loaders: loaders.Config{
+				Wait:            cfg.LoaderWait,
+				MaxBatch:        cfg.LoaderMaxBatch,
+				BillingSitePool: cfg.BillingSiteConcurrency,
+				IsNotFound:      func(err error) bool { return errors.Is(err, covage.ErrNotFound) },
+			},
+			QueryCacheSize: cfg.QueryCacheSize,
+			Logger:         log,
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("gateway listening", "addr", srv.Addr, "playground", fmt.Sprintf("http://localhost:%d/", cfg.Port),
+		"upstream", cfg.CovageURL, "auth", cfg.AuthMode(), "version", version)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+func upstreamAuth(cfg config.Config) covage.Auth {
+	switch cfg.AuthMode() {
+	case "oauth2-password":
+		return covage.PasswordAuth(cfg.TokenURL, cfg.ClientID, cfg.Username, cfg.Password)
+	case "static-token":
+		return covage.StaticToken(cfg.APIToken)
+	}
+	return nil
+}
+
+// startDemo serves the built-in upstream on a loopback port and points cfg
+// at it, with the same OAuth2 password grant a real deployment uses.
+func startDemo(cfg *config.Config, log *slog.Logger) (func(), error) {
+	const user, password = "demo", "demo"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("demo upstream: %w", err)
+	}
+	srv := &http.Server{Handler: demo.New(demo.Sample(), demo.WithCredentials(user, password)), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	base := "http://" + ln.Addr().String()
+	cfg.CovageURL = base
+	cfg.TokenURL = base + demo.TokenPath
+	cfg.Username, cfg.Password = user, covage.Secret(password)
+	log.Warn("DEMO MODE: COVAGE_API_URL is not set, serving built-in sample data, not Covage's. Set COVAGE_API_URL and credentials to use the real API.",
+		"demo_upstream", base)
+	return func() { _ = srv.Close() }, nil
+}
