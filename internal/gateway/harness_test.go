@@ -59,7 +59,7 @@ func withPool(n int) option                      { return func(c *envConfig) { c
 func withTimeout(d time.Duration) option         { return func(c *envConfig) { c.timeout = d } }
 func withAuth(f func(string) covage.Auth) option { return func(c *envConfig) { c.auth = f } }
 
-func newEnv(t *testing.T, opts ...option) *env {
+func newEnv(t testing.TB, opts ...option) *env {
 	t.Helper()
 	cfg := envConfig{data: demo.Sample(), timeout: 2 * time.Second}
 	for _, o := range opts {
@@ -143,7 +143,7 @@ type response struct {
 }
 
 // query posts a GraphQL request and decodes the answer.
-func (e *env) query(t *testing.T, query string, vars map[string]any) response {
+func (e *env) query(t testing.TB, query string, vars map[string]any) response {
 	t.Helper()
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	require.NoError(t, err)
@@ -158,7 +158,7 @@ func (e *env) query(t *testing.T, query string, vars map[string]any) response {
 }
 
 // mustQuery is query for a request that must succeed without errors.
-func (e *env) mustQuery(t *testing.T, query string, vars map[string]any) json.RawMessage {
+func (e *env) mustQuery(t testing.TB, query string, vars map[string]any) json.RawMessage {
 	t.Helper()
 	r := e.query(t, query, vars)
 	require.Equal(t, http.StatusOK, r.Status, r.Body)
@@ -167,7 +167,7 @@ func (e *env) mustQuery(t *testing.T, query string, vars map[string]any) json.Ra
 }
 
 // golden compares got with testdata/name.json, or rewrites it with -update.
-func golden(t *testing.T, name string, got json.RawMessage) {
+func golden(t testing.TB, name string, got json.RawMessage) {
 	t.Helper()
 	path := filepath.Join("testdata", name+".json")
 	if *update {
@@ -201,7 +201,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-func readAll(t *testing.T, resp *http.Response) string {
+func readAll(t testing.TB, resp *http.Response) string {
 	t.Helper()
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)

@@ -51,12 +51,22 @@ func (l *Loaders) BillingSites(ctx context.Context, codes []string) ([]*domain.B
 }
 
 // EnnisOfClient returns the doors whose shortName is client and that match f.
+// When the list for f is already fetched or in flight (look-ahead started
+// it), the answer comes from a per-request index with no batching wait.
 func (l *Loaders) EnnisOfClient(ctx context.Context, client string, f domain.EnniFilter) ([]*domain.Enni, error) {
+	if f.ShortName == nil && l.lists.started(enniListKey(f)) {
+		idx, err := l.ennisByShortName(ctx, f)
+		return idx.get(client), err
+	}
 	return l.ennisByClient.Load(ctx, clientKey{client: client, filter: newEnniFilterKey(f)})()
 }
 
 // ProjectsOfClient returns the projects whose clientCode is client.
 func (l *Loaders) ProjectsOfClient(ctx context.Context, client string) ([]*domain.Project, error) {
+	if l.lists.started(projectListKey(domain.ProjectFilter{})) {
+		idx, err := l.projectsByClientCode(ctx)
+		return idx.get(client), err
+	}
 	return l.projectsByClient.Load(ctx, client)()
 }
 
@@ -89,8 +99,8 @@ func (l *Loaders) batchBusinessByCode(ctx context.Context, codes []string) []*da
 // batchProjectsByClient always reads the unfiltered list: Covage documents
 // no code_client filter on projects, so one list call serves every client.
 func (l *Loaders) batchProjectsByClient(ctx context.Context, clients []string) []*dataloader.Result[[]*domain.Project] {
-	list, err := l.Projects(ctx, domain.ProjectFilter{})
-	return group(clients, list, err, func(p *domain.Project) *string { return p.ClientCode })
+	idx, err := l.projectsByClientCode(ctx)
+	return answer(clients, idx, err)
 }
 
 // batchBillingSite runs one GET per distinct code (Covage has no multi-get)
@@ -143,21 +153,18 @@ func (l *Loaders) batchEnnisByClient(ctx context.Context, keys []clientKey) []*d
 }
 
 func (l *Loaders) ennisOfClients(ctx context.Context, clients []string, f domain.EnniFilter) []*dataloader.Result[[]*domain.Enni] {
-	shortName := func(e *domain.Enni) *string { return e.ShortName }
-	if f.ShortName != nil {
-		// The filter already names one client: only that client can match,
-		// and the filtered list is the one to fetch.
-		list, err := l.Ennis(ctx, f)
-		return group(clients, list, err, shortName)
-	}
-	if len(clients) == 1 && !l.lists.started(enniListKey(f)) {
+	if f.ShortName != nil || (len(clients) == 1 && !l.lists.started(enniListKey(f))) {
+		// A filter that names a client, or a lone client: the filtered
+		// call. Its result is grouped too, in case upstream matched loosely.
 		one := f
-		one.ShortName = &clients[0]
+		if one.ShortName == nil {
+			one.ShortName = &clients[0]
+		}
 		list, err := l.Ennis(ctx, one)
-		return group(clients, list, err, shortName)
+		return answer(clients, groupBy(list, enniShortName), err)
 	}
-	list, err := l.Ennis(ctx, f)
-	return group(clients, list, err, shortName)
+	idx, err := l.ennisByShortName(ctx, f)
+	return answer(clients, idx, err)
 }
 
 // pick answers each key with the item whose key matches exactly, or nil.
@@ -183,29 +190,15 @@ func pick[T any](keys []string, list []*T, err error, keyOf func(*T) string) []*
 	return results
 }
 
-// group answers each key with the items whose group key equals it, in list
-// order. It walks the list once, keeping only the wanted groups.
-func group[T any](keys []string, list []*T, err error, groupOf func(*T) *string) []*dataloader.Result[[]*T] {
+// answer gives each key its group, or the error to every key.
+func answer[T any](keys []string, idx index[T], err error) []*dataloader.Result[[]*T] {
 	results := make([]*dataloader.Result[[]*T], len(keys))
-	if err != nil {
-		for i := range results {
-			results[i] = &dataloader.Result[[]*T]{Error: err}
-		}
-		return results
-	}
-	want := make(map[string]int, len(keys))
 	for i, k := range keys {
-		want[k] = i
-		results[i] = &dataloader.Result[[]*T]{Data: []*T{}}
-	}
-	for _, item := range list {
-		g := groupOf(item)
-		if g == nil {
+		if err != nil {
+			results[i] = &dataloader.Result[[]*T]{Error: err}
 			continue
 		}
-		if i, ok := want[*g]; ok {
-			results[i].Data = append(results[i].Data, item)
-		}
+		results[i] = &dataloader.Result[[]*T]{Data: idx.get(k)}
 	}
 	return results
 }
