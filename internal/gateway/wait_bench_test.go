@@ -3,6 +3,8 @@ package gateway_test
 import (
 	"testing"
 	"time"
+
+	"github.com/covage/gateway/internal/demo"
 )
 
 // BenchmarkBatchWait measures what the loaders' batching window costs one
@@ -25,5 +27,26 @@ func BenchmarkBatchWait(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkRoundTrips measures look-ahead with a 20 ms upstream: a nested
+// relation whose list look-ahead starts alongside the root costs one round
+// trip (~20 ms), where one that waits for its parent costs two (~40 ms).
+func BenchmarkRoundTrips(b *testing.B) {
+	e := newEnv(b, withDemo(demo.WithLatency(20*time.Millisecond)))
+	queries := []struct{ name, query string }{
+		{"root only", `{ projects { code } }`},
+		{"nested with look-ahead", `{ projects { code ennis { reference } } }`},
+		{"nested through a lookup", `{ project(code: "FLASH") { code ennis { reference } } }`},
+	}
+	for _, q := range queries {
+		b.Run(q.name, func(b *testing.B) {
+			for b.Loop() {
+				if r := e.query(b, q.query, nil); r.Errors != nil {
+					b.Fatal(r.Body)
+				}
+			}
+		})
 	}
 }
