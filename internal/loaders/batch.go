@@ -103,27 +103,29 @@ func (l *Loaders) batchProjectsByClient(ctx context.Context, clients []string) [
 	return answer(clients, idx, err)
 }
 
-// batchBillingSite runs one GET per distinct code (Covage has no multi-get)
-// in a pool of BillingSitePool workers. A missing site is nil, not an error.
+// batchBillingSite runs one GET per distinct code (Covage has no multi-get),
+// concurrently but never more than BillingSitePool at once in the request,
+// even when the keys arrive in several batches. A missing site is nil, not
+// an error.
 func (l *Loaders) batchBillingSite(ctx context.Context, codes []string) []*dataloader.Result[*domain.BillingSite] {
 	results := make([]*dataloader.Result[*domain.BillingSite], len(codes))
-	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(l.cfg.BillingSitePool, len(codes)) {
+	for i, code := range codes {
 		wg.Go(func() {
-			for i := range next {
-				site, err := l.up.BillingSite(ctx, codes[i])
-				if err != nil && l.cfg.IsNotFound(err) {
-					site, err = nil, nil
-				}
-				results[i] = &dataloader.Result[*domain.BillingSite]{Data: site, Error: err}
+			select {
+			case l.billingSlots <- struct{}{}:
+			case <-ctx.Done():
+				results[i] = &dataloader.Result[*domain.BillingSite]{Error: ctx.Err()}
+				return
 			}
+			defer func() { <-l.billingSlots }()
+			site, err := l.up.BillingSite(ctx, code)
+			if err != nil && l.cfg.IsNotFound(err) {
+				site, err = nil, nil
+			}
+			results[i] = &dataloader.Result[*domain.BillingSite]{Data: site, Error: err}
 		})
 	}
-	for i := range codes {
-		next <- i
-	}
-	close(next)
 	wg.Wait()
 	return results
 }

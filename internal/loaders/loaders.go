@@ -42,11 +42,16 @@ type Config struct {
 	Wait time.Duration
 	// MaxBatch caps the keys in one batch; 0 means no cap.
 	MaxBatch int
-	// BillingSitePool bounds the concurrent billing-site GETs of one batch.
+	// BillingSitePool bounds the concurrent billing-site GETs of one request.
 	// Default 8.
 	BillingSitePool int
 	// IsNotFound reports whether an upstream error means "no such object".
 	IsNotFound func(error) bool
+	// OnBatch, when set, is called as a keyed loader's batch starts, with
+	// the loader's name and its number of keys; the batch runs with the
+	// context it returns, and end is called when the batch is done. It is
+	// for metrics and tracing spans.
+	OnBatch func(ctx context.Context, loader string, keys int) (_ context.Context, end func())
 }
 
 // Defaults for Config.
@@ -73,6 +78,8 @@ type Loaders struct {
 	up    Upstream
 	cfg   Config
 	lists memo
+	// billingSlots bounds the request's concurrent billing-site GETs.
+	billingSlots chan struct{}
 
 	projectByCode    *dataloader.Loader[string, *domain.Project]
 	enniByReference  *dataloader.Loader[string, *domain.Enni]
@@ -85,17 +92,25 @@ type Loaders struct {
 // New returns fresh loaders for one request.
 func New(up Upstream, cfg Config) *Loaders {
 	cfg = cfg.withDefaults()
-	l := &Loaders{up: up, cfg: cfg}
-	l.projectByCode = newLoader(cfg, l.batchProjectByCode)
-	l.enniByReference = newLoader(cfg, l.batchEnniByReference)
-	l.businessByCode = newLoader(cfg, l.batchBusinessByCode)
-	l.billingSite = newLoader(cfg, l.batchBillingSite)
-	l.ennisByClient = newLoader(cfg, l.batchEnnisByClient)
-	l.projectsByClient = newLoader(cfg, l.batchProjectsByClient)
+	l := &Loaders{up: up, cfg: cfg, billingSlots: make(chan struct{}, cfg.BillingSitePool)}
+	l.projectByCode = newLoader(cfg, "project_by_code", l.batchProjectByCode)
+	l.enniByReference = newLoader(cfg, "enni_by_reference", l.batchEnniByReference)
+	l.businessByCode = newLoader(cfg, "business_by_code", l.batchBusinessByCode)
+	l.billingSite = newLoader(cfg, "billing_site", l.batchBillingSite)
+	l.ennisByClient = newLoader(cfg, "ennis_by_client", l.batchEnnisByClient)
+	l.projectsByClient = newLoader(cfg, "projects_by_client", l.batchProjectsByClient)
 	return l
 }
 
-func newLoader[K comparable, V any](cfg Config, fn dataloader.BatchFunc[K, V]) *dataloader.Loader[K, V] {
+func newLoader[K comparable, V any](cfg Config, name string, fn dataloader.BatchFunc[K, V]) *dataloader.Loader[K, V] {
+	if hook := cfg.OnBatch; hook != nil {
+		inner := fn
+		fn = func(ctx context.Context, keys []K) []*dataloader.Result[V] {
+			ctx, end := hook(ctx, name, len(keys))
+			defer end()
+			return inner(ctx, keys)
+		}
+	}
 	opts := []dataloader.Option[K, V]{dataloader.WithWait[K, V](cfg.Wait)}
 	if cfg.MaxBatch > 0 {
 		opts = append(opts, dataloader.WithBatchCapacity[K, V](cfg.MaxBatch))
