@@ -22,6 +22,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
+	"github.com/sony/gobreaker/v2"
 	"golang.org/x/oauth2"
 )
 
@@ -75,6 +77,30 @@ type Config struct {
 	// "datetime", "status", "active", "missing_key"), e.g. to count it in a
 	// metric. It runs synchronously inside calls, so it must be quick.
 	OnDrift func(kind, value string)
+
+	// MaxAttempts is how many times a GET is tried when it fails with a
+	// connection error, 502, 503, 504 or 429; 0 or 1 tries once. Retries
+	// wait with exponential backoff and full jitter, or Covage's
+	// Retry-After, and stop once the caller's ctx is done.
+	MaxAttempts int
+	// RetryBaseDelay and RetryMaxDelay bound the backoff between retries;
+	// 100ms and 2s when zero.
+	RetryBaseDelay time.Duration
+	RetryMaxDelay  time.Duration
+	// MaxRetryAfter is the longest Retry-After the client waits for; a
+	// longer one ends the retries. 5s when zero.
+	MaxRetryAfter time.Duration
+	// BreakerFailures opens an endpoint's circuit breaker after that many
+	// consecutive upstream-health failures (5xx, network errors, timeouts,
+	// 429); 0 disables the breakers. While open, calls fail fast with
+	// ErrCircuitOpen.
+	BreakerFailures int
+	// BreakerCooldown is how long a breaker stays open before it lets one
+	// probe through; 30s when zero.
+	BreakerCooldown time.Duration
+	// OnBreakerChange, when set, is called when an endpoint's breaker
+	// changes state ("closed", "open", "half-open"), e.g. for a metric.
+	OnBreakerChange func(endpoint, from, to string)
 }
 
 // Client calls Covage's reference-data endpoints. It is safe for concurrent
@@ -90,6 +116,9 @@ type Client struct {
 	maxPages  int
 	log       *slog.Logger
 	onDrift   func(kind, value string)
+
+	retry    retryPolicy
+	breakers map[string]*gobreaker.CircuitBreaker[struct{}] // nil: no breakers
 
 	drift      sync.Map // kind+"\x00"+value -> struct{}
 	driftCount atomic.Int64
@@ -112,6 +141,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.MaxPages < 0 {
 		return nil, errors.New("covage: negative max pages")
 	}
+	if cfg.MaxAttempts < 0 || cfg.BreakerFailures < 0 {
+		return nil, errors.New("covage: negative retry or breaker setting")
+	}
 	c := &Client{
 		base:      base,
 		baseURL:   strings.TrimRight(base.String(), "/"),
@@ -121,6 +153,8 @@ func New(cfg Config) (*Client, error) {
 		maxPages:  cmp.Or(cfg.MaxPages, defaultMaxPages),
 		log:       cfg.Logger,
 		onDrift:   cfg.OnDrift,
+		retry:     newRetryPolicy(cfg),
+		breakers:  newBreakers(cfg),
 	}
 	if c.log == nil {
 		c.log = slog.Default()
@@ -300,9 +334,32 @@ func (c *Client) credentials(ctx context.Context, endpoint string) (tok Secret, 
 // limit; resp is there for its final URL.
 type readFunc func(resp *http.Response, body io.Reader) error
 
-// get performs one GET, re-authenticating and retrying once when a password
-// grant token is rejected with a 401.
+// get performs one GET through the endpoint's circuit breaker, retrying
+// transient failures as Config.MaxAttempts allows. read may run once per
+// attempt, so it must start afresh each time.
 func (c *Client) get(ctx context.Context, endpoint, rawURL string, read readFunc) error {
+	var b *backoff.ExponentialBackOff
+	for attempt := 1; ; attempt++ {
+		err := c.guarded(ctx, endpoint, func() error { return c.getOnce(ctx, endpoint, rawURL, read) })
+		if err == nil {
+			return nil
+		}
+		if b == nil {
+			b = c.newBackoff()
+		}
+		wait, ok := c.retryDelay(ctx, err, attempt, b)
+		if !ok {
+			return err
+		}
+		if !sleep(ctx, wait) {
+			return contextError(endpoint, ctx, nil)
+		}
+	}
+}
+
+// getOnce performs one GET, re-authenticating and retrying once when a
+// password grant token is rejected with a 401.
+func (c *Client) getOnce(ctx context.Context, endpoint, rawURL string, read readFunc) error {
 	retry, err := c.attempt(ctx, endpoint, rawURL, true, read)
 	if retry {
 		_, err = c.attempt(ctx, endpoint, rawURL, false, read)
@@ -379,9 +436,10 @@ func fetchList[T any](ctx context.Context, c *Client, endpoint, rawURL, listKey 
 	for page := 1; ; page++ {
 		var next string
 		var from *url.URL
+		done := items // the pages before this one; a retried page starts here again
 		err := c.get(ctx, endpoint, rawURL, func(resp *http.Response, body io.Reader) error {
 			var err error
-			items, next, err = decodeList(body, listKey, items)
+			items, next, err = decodeList(body, listKey, done)
 			from = resp.Request.URL
 			return err
 		})

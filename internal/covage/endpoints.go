@@ -64,7 +64,10 @@ func (c *Client) BillingSite(ctx context.Context, code string) (*domain.BillingS
 	}
 	var raw rawBillingSite
 	err := c.get(ctx, EndpointBillingSite, c.endpointURL("billing_site/"+url.PathEscape(code)+"/", nil),
-		func(_ *http.Response, body io.Reader) error { return decodeObject(body, &raw) })
+		func(_ *http.Response, body io.Reader) error {
+			raw = rawBillingSite{} // a retried attempt starts afresh
+			return decodeObject(body, &raw)
+		})
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,144 @@
+package gateway
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/covage/gateway/graph"
+	"github.com/covage/gateway/internal/cache"
+	"github.com/covage/gateway/internal/covage"
+)
+
+// passThrough forwards the caller's bearer token to Covage through the
+// request context (covage.WithBearer), so the gateway's own credential is
+// never used. A request without one is refused before anything runs, with
+// HTTP 401 and a GraphQL-shaped UNAUTHENTICATED error: the whole request is
+// unauthenticated, not one field, and a 401 with WWW-Authenticate is what
+// HTTP clients and proxies know to act on. CORS preflights (OPTIONS) carry
+// no credentials by design and reach no upstream, so they pass.
+func passThrough(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions {
+			next.ServeHTTP(w, r)
+			return
+		}
+		tok, ok := bearer(r.Header.Get("Authorization"))
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="covage"`)
+			writeError(w, http.StatusUnauthorized, graph.CodeUnauthenticated, "a bearer token for Covage is required")
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(covage.WithBearer(r.Context(), covage.Secret(tok))))
+	})
+}
+
+// bearer reads the token of an "Authorization: Bearer <token>" header.
+func bearer(h string) (string, bool) {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(h), " ")
+	tok = strings.TrimSpace(tok)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" || strings.ContainsAny(tok, " \t\r\n") {
+		return "", false
+	}
+	return tok, true
+}
+
+// staleField is one entry of the response's extensions.stale: a field (or
+// the upstream call behind it) answered from a cached value Covage could
+// not refresh.
+type staleField struct {
+	Path       []any  `json:"path,omitempty"`
+	Endpoint   string `json:"endpoint"`
+	AgeSeconds int    `json:"ageSeconds"`
+}
+
+// staleCollector gathers one request's stale answers. The cache reports
+// into it from resolver and loader goroutines, so it locks.
+type staleCollector struct {
+	mu     sync.Mutex
+	fields []staleField
+	seen   map[string]bool
+}
+
+type staleKey struct{}
+
+// collectStale gives every request a collector, installed as the cache's
+// stale reporter.
+func collectStale(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		col := &staleCollector{}
+		ctx := context.WithValue(r.Context(), staleKey{}, col)
+		ctx = cache.WithStaleReporter(ctx, col.report)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// report records a stale answer under the GraphQL field being resolved, if
+// the call came from one (a look-ahead prefetch may not have a field).
+func (c *staleCollector) report(ctx context.Context, endpoint string, age time.Duration) {
+	f := staleField{Endpoint: endpoint, AgeSeconds: int(math.Round(age.Seconds()))}
+	if fc := graphql.GetFieldContext(ctx); fc != nil {
+		for _, p := range fc.Path() {
+			switch p := p.(type) {
+			case ast.PathName:
+				f.Path = append(f.Path, string(p))
+			case ast.PathIndex:
+				f.Path = append(f.Path, int(p))
+			}
+		}
+	}
+	key := endpoint + "\x00" + graphPath(f.Path)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seen[key] {
+		return
+	}
+	if c.seen == nil {
+		c.seen = map[string]bool{}
+	}
+	c.seen[key] = true
+	c.fields = append(c.fields, f)
+}
+
+func graphPath(p []any) string {
+	var b strings.Builder
+	for _, e := range p {
+		b.WriteString("/")
+		if s, ok := e.(string); ok {
+			b.WriteString(s)
+		} else {
+			b.WriteString("#")
+		}
+	}
+	return b.String()
+}
+
+// list returns a copy of what was reported so far.
+func (c *staleCollector) list() []staleField {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]staleField(nil), c.fields...)
+}
+
+// staleExtension adds extensions.stale to a response when any field was
+// answered from stale data, so clients can tell and say so.
+func staleExtension(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	col, ok := ctx.Value(staleKey{}).(*staleCollector)
+	if resp == nil || !ok {
+		return resp
+	}
+	if fields := col.list(); len(fields) > 0 {
+		if resp.Extensions == nil {
+			resp.Extensions = map[string]any{}
+		}
+		resp.Extensions["stale"] = fields
+	}
+	return resp
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"time"
+
+	"github.com/covage/gateway/internal/cache"
+	"github.com/covage/gateway/internal/config"
+	"github.com/covage/gateway/internal/covage"
+	"github.com/covage/gateway/internal/loaders"
+)
+
+// resilient adds the retry and circuit breaker settings to the client's
+// configuration and, in pass-through mode, drops any configured credential:
+// each caller's own token is the only one sent.
+func resilient(cfg config.Config, cc covage.Config) covage.Config {
+	r := cfg.Resilience
+	cc.MaxAttempts = r.RetryMaxAttempts
+	cc.MaxRetryAfter = r.RetryAfterMax
+	cc.BreakerFailures = r.BreakerFailures
+	cc.BreakerCooldown = r.BreakerCooldown
+	if r.PassThrough() {
+		cc.Auth = nil
+	}
+	if log := cc.Logger; log != nil && cc.OnBreakerChange == nil {
+		cc.OnBreakerChange = func(endpoint, from, to string) {
+			log.Warn("covage circuit breaker", "endpoint", endpoint, "from", from, "to", to)
+		}
+	}
+	return cc
+}
+
+// sharedCache wraps the client in the cache shared across requests, unless
+// every endpoint's TTL is 0.
+func sharedCache(cfg config.Config, client *covage.Client) (loaders.Upstream, error) {
+	r := cfg.Resilience
+	on := false
+	for _, ttl := range r.EndpointTTL {
+		on = on || ttl > 0
+	}
+	if !on {
+		return client, nil
+	}
+	stale := r.StaleTTL
+	if stale == 0 {
+		stale = -1 // the cache's "never"
+	}
+	// A shared call runs detached from its callers; give it room for every
+	// attempt and the waits between them.
+	attempts := max(r.RetryMaxAttempts, 1)
+	callTimeout := cfg.Timeout*time.Duration(attempts) + time.Duration(attempts-1)*max(r.RetryAfterMax, covage.DefaultRetryMaxDelay)
+	return cache.New(client, cache.Config{
+		TTL:         r.EndpointTTL,
+		DefaultTTL:  r.CacheTTL,
+		StaleTTL:    stale,
+		MaxEntries:  r.CacheMaxEntries,
+		CallTimeout: callTimeout,
+	})
+}
