@@ -1,0 +1,300 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
+)
+
+// Codes in extensions.code of operations refused by a limit. Like the codes
+// in graph/errors.go they are part of the public contract.
+const (
+	CodeDepthLimit     = "DEPTH_LIMIT_EXCEEDED"
+	CodeAliasLimit     = "ALIAS_LIMIT_EXCEEDED"
+	CodeRootFieldLimit = "ROOT_FIELD_LIMIT_EXCEEDED"
+	CodeTokenLimit     = "TOKEN_LIMIT_EXCEEDED"
+	CodeCostLimit      = "COST_LIMIT_EXCEEDED"
+	CodeInputLimit     = "INPUT_LIMIT_EXCEEDED"
+	// CodeIntrospectionDisabled refuses __schema and __type in production.
+	CodeIntrospectionDisabled = "INTROSPECTION_DISABLED"
+)
+
+// Limits bound what one operation may ask for. They are checked before any
+// resolver runs, so a refused operation costs Covage nothing. A zero field
+// takes its default.
+type Limits struct {
+	// MaxDepth bounds field nesting (the schema is cyclic: projects → ennis
+	// → projects …). Introspection fields (__schema, __type) do not count,
+	// so the Playground's introspection query passes.
+	MaxDepth int
+	// MaxAliases bounds the aliased fields in a document.
+	MaxAliases int
+	// MaxRootFields bounds the top-level fields of an operation.
+	MaxRootFields int
+	// MaxTokens bounds the lexer tokens of a query, so parsing itself is
+	// bounded.
+	MaxTokens int
+	// MaxCost bounds the estimated cost: each field costs 1, and a list
+	// field multiplies the cost of its selection by ListSize.
+	MaxCost int
+	// ListSize is how many items the cost estimate assumes a list has; a
+	// list field with a list argument (billingSites(codes:)) counts as many
+	// items as the argument has, if that is more.
+	ListSize int
+	// MaxStringLength bounds each string argument, literal or variable, in
+	// bytes: codes and references are short, and a long one would only go
+	// on to Covage.
+	MaxStringLength int
+}
+
+// DefaultLimits are the limits a zero Limits takes.
+var DefaultLimits = Limits{MaxDepth: 10, MaxAliases: 30, MaxRootFields: 20, MaxTokens: 10000, MaxCost: 10000, ListSize: 5, MaxStringLength: 1024}
+
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits
+	for _, f := range []struct{ v, def *int }{
+		{&l.MaxDepth, &d.MaxDepth}, {&l.MaxAliases, &d.MaxAliases}, {&l.MaxRootFields, &d.MaxRootFields},
+		{&l.MaxTokens, &d.MaxTokens}, {&l.MaxCost, &d.MaxCost}, {&l.ListSize, &d.ListSize},
+		{&l.MaxStringLength, &d.MaxStringLength},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
+	}
+	return l
+}
+
+// operationLimits is the gqlgen extension enforcing Limits. The shape limits
+// (tokens, depth, aliases, root fields) run on the raw query before gqlgen
+// validates it, since validation itself is quadratic in the number of
+// fields; the cost limit needs the validated document's types and runs
+// after validation, before execution.
+type operationLimits struct {
+	l               Limits
+	noIntrospection bool
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationParameterMutator
+	graphql.OperationContextMutator
+} = operationLimits{}
+
+func (operationLimits) ExtensionName() string                   { return "OperationLimits" }
+func (operationLimits) Validate(graphql.ExecutableSchema) error { return nil }
+
+func limitError(code string, format string, args ...any) *gqlerror.Error {
+	return &gqlerror.Error{Message: fmt.Sprintf(format, args...), Extensions: map[string]any{"code": code}}
+}
+
+// MutateOperationParameters checks the shape limits on the raw query.
+func (o operationLimits) MutateOperationParameters(_ context.Context, p *graphql.RawParams) *gqlerror.Error {
+	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: p.Query}, o.l.MaxTokens)
+	if err != nil {
+		if strings.Contains(err.Error(), "exceeded token limit") {
+			return limitError(CodeTokenLimit, "the query has more than %d tokens, the token limit", o.l.MaxTokens)
+		}
+		return nil // gqlgen reports the syntax error itself.
+	}
+	s := shape{frags: map[string]*ast.FragmentDefinition{}, depth: map[string]int{}, roots: map[string]int{}}
+	for _, f := range doc.Fragments {
+		s.frags[f.Name] = f
+	}
+	if n := countAliases(doc); n > o.l.MaxAliases {
+		return limitError(CodeAliasLimit, "the query has %d aliases, more than the alias limit of %d", n, o.l.MaxAliases)
+	}
+	for _, op := range doc.Operations {
+		if n := s.rootFields(op.SelectionSet); n > o.l.MaxRootFields {
+			return limitError(CodeRootFieldLimit, "the operation has %d root fields, more than the root field limit of %d", n, o.l.MaxRootFields)
+		}
+		if d := s.maxDepth(op.SelectionSet); d > o.l.MaxDepth {
+			return limitError(CodeDepthLimit, "the operation is %d levels deep, more than the depth limit of %d", d, o.l.MaxDepth)
+		}
+	}
+	return nil
+}
+
+// MutateOperationContext checks the input and cost limits on the validated
+// operation, with its variables.
+func (o operationLimits) MutateOperationContext(_ context.Context, rc *graphql.OperationContext) *gqlerror.Error {
+	c := coster{listSize: o.l.ListSize, cap: o.l.MaxCost + 1, frags: map[string]int{}, vars: rc.Variables, maxString: o.l.MaxStringLength}
+	n := c.cost(rc.Operation.SelectionSet)
+	if c.introspects && o.noIntrospection {
+		return limitError(CodeIntrospectionDisabled, "introspection is disabled on this gateway")
+	}
+	if c.longString > 0 {
+		return limitError(CodeInputLimit, "a string argument is %d bytes long, more than the string limit of %d bytes", c.longString, o.l.MaxStringLength)
+	}
+	if n > o.l.MaxCost {
+		return limitError(CodeCostLimit, "the operation's estimated cost is more than the cost limit of %d (each list counts as %d items)", o.l.MaxCost, o.l.ListSize)
+	}
+	return nil
+}
+
+func countAliases(doc *ast.QueryDocument) int {
+	n := 0
+	var walk func(ast.SelectionSet)
+	walk = func(set ast.SelectionSet) {
+		for _, sel := range set {
+			switch s := sel.(type) {
+			case *ast.Field:
+				if s.Alias != "" && s.Alias != s.Name {
+					n++
+				}
+				walk(s.SelectionSet)
+			case *ast.InlineFragment:
+				walk(s.SelectionSet)
+			}
+		}
+	}
+	for _, op := range doc.Operations {
+		walk(op.SelectionSet)
+	}
+	for _, f := range doc.Fragments {
+		walk(f.SelectionSet)
+	}
+	return n
+}
+
+// shape measures an unvalidated document. Fragments are memoised, so a
+// fragment spread many times is measured once, and a fragment cycle (which
+// validation rejects later) ends the walk instead of recursing forever.
+type shape struct {
+	frags map[string]*ast.FragmentDefinition
+	depth map[string]int // -1 while being measured
+	roots map[string]int
+}
+
+func isIntrospection(name string) bool { return name == "__schema" || name == "__type" }
+
+func (s *shape) maxDepth(set ast.SelectionSet) int {
+	deepest := 0
+	for _, sel := range set {
+		d := 0
+		switch x := sel.(type) {
+		case *ast.Field:
+			if !isIntrospection(x.Name) {
+				d = 1 + s.maxDepth(x.SelectionSet)
+			}
+		case *ast.InlineFragment:
+			d = s.maxDepth(x.SelectionSet)
+		case *ast.FragmentSpread:
+			d = s.fragment(x.Name, s.depth, s.maxDepth)
+		}
+		deepest = max(deepest, d)
+	}
+	return deepest
+}
+
+func (s *shape) rootFields(set ast.SelectionSet) int {
+	n := 0
+	for _, sel := range set {
+		switch x := sel.(type) {
+		case *ast.Field:
+			n++
+		case *ast.InlineFragment:
+			n += s.rootFields(x.SelectionSet)
+		case *ast.FragmentSpread:
+			n += s.fragment(x.Name, s.roots, s.rootFields)
+		}
+	}
+	return n
+}
+
+// fragment measures the named fragment once with measure, memoised in memo.
+func (s *shape) fragment(name string, memo map[string]int, measure func(ast.SelectionSet) int) int {
+	if v, ok := memo[name]; ok {
+		return max(v, 0)
+	}
+	f := s.frags[name]
+	if f == nil {
+		return 0
+	}
+	memo[name] = -1
+	v := measure(f.SelectionSet)
+	memo[name] = v
+	return v
+}
+
+// coster estimates an operation's cost, saturating at cap so that a
+// hostile query cannot overflow it.
+type coster struct {
+	listSize, cap int
+	frags         map[string]int
+	vars          map[string]any
+	maxString     int
+	longString    int  // the length of a string argument over maxString
+	introspects   bool // whether __schema or __type is asked for
+}
+
+func (c *coster) cost(set ast.SelectionSet) int {
+	total := 0
+	for _, sel := range set {
+		switch x := sel.(type) {
+		case *ast.Field:
+			if strings.HasPrefix(x.Name, "__") {
+				c.introspects = c.introspects || isIntrospection(x.Name)
+				continue // introspection is bounded by the schema, and free.
+			}
+			inner := c.cost(x.SelectionSet)
+			size := c.listSize
+			if x.Definition != nil {
+				for _, v := range x.ArgumentMap(c.vars) {
+					size = max(size, c.input(v))
+				}
+			}
+			if x.Definition != nil && isList(x.Definition.Type) {
+				inner = c.mul(inner, size)
+			}
+			total = c.add(total, c.add(1, inner))
+		case *ast.InlineFragment:
+			total = c.add(total, c.cost(x.SelectionSet))
+		case *ast.FragmentSpread:
+			v, ok := c.frags[x.Name]
+			if !ok && x.Definition != nil {
+				c.frags[x.Name] = 0 // cycle guard; validation rejects cycles anyway.
+				v = c.cost(x.Definition.SelectionSet)
+				c.frags[x.Name] = v
+			}
+			total = c.add(total, v)
+		}
+	}
+	return total
+}
+
+// input checks an argument's strings against maxString, and returns its
+// length if it is a list.
+func (c *coster) input(v any) int {
+	switch x := v.(type) {
+	case string:
+		if len(x) > c.maxString {
+			c.longString = max(c.longString, len(x))
+		}
+	case []any:
+		for _, e := range x {
+			c.input(e)
+		}
+		return len(x)
+	case map[string]any:
+		for _, e := range x {
+			c.input(e)
+		}
+	}
+	return 0
+}
+
+func (c *coster) add(a, b int) int { return min(a+b, c.cap) }
+
+func (c *coster) mul(a, b int) int {
+	if a != 0 && a > c.cap/b {
+		return c.cap
+	}
+	return min(a*b, c.cap)
+}
+
+func isList(t *ast.Type) bool { return t != nil && t.Elem != nil }

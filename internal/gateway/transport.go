@@ -1,0 +1,222 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
+)
+
+// Codes in extensions.code of requests refused before they reach GraphQL.
+const (
+	CodeBadRequest       = "BAD_REQUEST"
+	CodePayloadTooLarge  = "PAYLOAD_TOO_LARGE"
+	CodeMethodNotAllowed = "METHOD_NOT_ALLOWED"
+	CodeNotAcceptable    = "NOT_ACCEPTABLE"
+	CodeUnsupportedMedia = "UNSUPPORTED_MEDIA_TYPE"
+	CodeCSRF             = "CSRF_PREVENTED"
+	CodeTooManyRequests  = "TOO_MANY_REQUESTS"
+)
+
+const (
+	mediaJSON            = "application/json"
+	mediaGraphQLResponse = "application/graphql-response+json"
+)
+
+// writeError answers with a GraphQL-shaped error body: every error the
+// gateway sends, whatever its status, is a JSON object with an errors array.
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", mediaJSON)
+	}
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	b, _ := json.Marshal(graphql.Response{Errors: gqlerror.List{{Message: msg, Extensions: map[string]any{"code": code}}}})
+	_, _ = w.Write(b)
+}
+
+// httpTransport serves GraphQL over HTTP as the GraphQL-over-HTTP spec
+// (graphql.github.io/graphql-over-http) describes it, where gqlgen's GET
+// and POST transports differ: the response media type follows Accept (406
+// when neither JSON type is acceptable); with application/json every
+// well-formed request gets 200, with application/graphql-response+json a
+// request refused before execution gets 400; a body that is not JSON, or a
+// request without a query, gets 400 without echoing the body; a body over
+// the size limit gets 413; a mutation over GET gets 405 and does not run;
+// another method gets 405 and another content type 415.
+type httpTransport struct{ maxTokens int }
+
+var _ graphql.Transport = httpTransport{}
+
+// Supports takes every plain HTTP request; OPTIONS is answered by the
+// transport registered before this one.
+func (httpTransport) Supports(r *http.Request) bool { return r.Header.Get("Upgrade") == "" }
+
+func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	media, ok := negotiate(r.Header.Get("Accept"))
+	if !ok {
+		writeError(w, http.StatusNotAcceptable, CodeNotAcceptable, "the Accept header allows neither application/graphql-response+json nor application/json")
+		return
+	}
+	w.Header().Set("Content-Type", media)
+	params, status, code, msg := readParams(r)
+	if status != 0 {
+		if status == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", "GET, POST, OPTIONS")
+		}
+		writeError(w, status, code, msg)
+		return
+	}
+	if r.Method == http.MethodGet && t.mutation(params) {
+		refuseGETMutation(w)
+		return
+	}
+	ctx := r.Context()
+	rc, errs := exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		if media == mediaGraphQLResponse {
+			w.WriteHeader(http.StatusBadRequest)
+		}
+		writeJSON(w, exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs))
+		return
+	}
+	if r.Method == http.MethodGet && rc.Operation.Operation != ast.Query {
+		refuseGETMutation(w)
+		return
+	}
+	responses, ctx := exec.DispatchOperation(ctx, rc)
+	writeJSON(w, responses(ctx))
+}
+
+func refuseGETMutation(w http.ResponseWriter) {
+	w.Header().Set("Allow", "POST")
+	writeError(w, http.StatusMethodNotAllowed, CodeMethodNotAllowed, "only queries run over GET: send mutations with POST")
+}
+
+// mutation reports whether the operation a GET asks for is not a query. It
+// looks before validation, so that a GET mutation is refused as one even
+// when validation would refuse it too.
+func (t httpTransport) mutation(p *graphql.RawParams) bool {
+	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: p.Query}, t.maxTokens)
+	if err != nil {
+		return false
+	}
+	op := doc.Operations.ForName(p.OperationName)
+	return op != nil && op.Operation != ast.Query
+}
+
+// readParams reads the request's query, operationName, variables and
+// extensions, or says which status and error to answer with.
+func readParams(r *http.Request) (p *graphql.RawParams, status int, code, msg string) {
+	p = &graphql.RawParams{Headers: r.Header}
+	p.ReadTime.Start = graphql.Now()
+	switch r.Method {
+	case http.MethodGet:
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			return nil, http.StatusBadRequest, CodeBadRequest, "the URL query string is malformed"
+		}
+		p.Query, p.OperationName = q.Get("query"), q.Get("operationName")
+		if v := q.Get("variables"); v != "" {
+			if err := decodeJSON(strings.NewReader(v), &p.Variables); err != nil {
+				return nil, http.StatusBadRequest, CodeBadRequest, "the variables parameter is not a JSON object"
+			}
+		}
+		if v := q.Get("extensions"); v != "" {
+			if err := decodeJSON(strings.NewReader(v), &p.Extensions); err != nil {
+				return nil, http.StatusBadRequest, CodeBadRequest, "the extensions parameter is not a JSON object"
+			}
+		}
+	case http.MethodPost:
+		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if err != nil || mt != mediaJSON {
+			return nil, http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "send GraphQL requests as application/json"
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+				return nil, http.StatusRequestEntityTooLarge, CodePayloadTooLarge, bodyLimitMessage(tooLarge.Limit)
+			}
+			return nil, http.StatusBadRequest, CodeBadRequest, "the request body could not be read"
+		}
+		if err := decodeJSON(bytes.NewReader(body), p); err != nil {
+			return nil, http.StatusBadRequest, CodeBadRequest, "the request body is not a JSON object with query, operationName, variables and extensions"
+		}
+	default:
+		return nil, http.StatusMethodNotAllowed, CodeMethodNotAllowed, "GraphQL is served over GET and POST"
+	}
+	p.ReadTime.End = graphql.Now()
+	if p.Query == "" && p.Extensions["persistedQuery"] == nil {
+		return nil, http.StatusBadRequest, CodeBadRequest, "the request has no query"
+	}
+	return p, 0, "", ""
+}
+
+// decodeJSON decodes one JSON value, keeping numbers exact, and refuses
+// trailing data.
+func decodeJSON(r io.Reader, v any) error {
+	dec := json.NewDecoder(r)
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("trailing data after the JSON value")
+	}
+	return nil
+}
+
+// negotiate picks the response media type from Accept, in the client's
+// order of preference; a missing Accept means application/json, as the spec
+// asks for legacy clients.
+func negotiate(accept string) (string, bool) {
+	if strings.TrimSpace(accept) == "" {
+		return mediaJSON, true
+	}
+	best, bestQ := "", -1.0
+	for part := range strings.SplitSeq(accept, ",") {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		q := 1.0
+		if v, ok := params["q"]; ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				continue
+			}
+			q = f
+		}
+		var m string
+		switch mt {
+		case mediaGraphQLResponse:
+			m = mediaGraphQLResponse
+		case mediaJSON, "application/*", "*/*":
+			m = mediaJSON
+		default:
+			continue
+		}
+		if q > 0 && q > bestQ {
+			best, bestQ = m, q
+		}
+	}
+	return best, best != ""
+}
+
+func writeJSON(w io.Writer, resp *graphql.Response) {
+	b, err := json.Marshal(resp)
+	if err != nil {
+		b, _ = json.Marshal(graphql.Response{Errors: gqlerror.List{{Message: "internal server error", Extensions: map[string]any{"code": "INTERNAL_SERVER_ERROR"}}}})
+	}
+	_, _ = w.Write(b)
+}
