@@ -22,6 +22,7 @@ import (
 	"github.com/covage/gateway/internal/demo"
 	"github.com/covage/gateway/internal/gateway"
 	"github.com/covage/gateway/internal/loaders"
+	"github.com/covage/gateway/internal/telemetry"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -41,7 +42,7 @@ func run(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	log := slog.New(telemetry.LogHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})))
 	slog.SetDefault(log)
 
 	if cfg.Demo() {
@@ -52,21 +53,40 @@ func run(ctx context.Context, getenv func(string) string) error {
 		defer stopDemo()
 	}
 
-	client, err := covage.New(covage.Config{
-		BaseURL:   cfg.CovageURL,
-		Timeout:   cfg.Timeout,
-		UserAgent: "covage-gateway/" + version,
-		Auth:      upstreamAuth(cfg),
-		Logger:    log,
-	})
+	obs, err := newObservability(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer obs.close(context.Background(), log)
+
+	client, err := covage.New(resilient(cfg, covage.Config{
+		BaseURL:    cfg.CovageURL,
+		Timeout:    cfg.Timeout,
+		UserAgent:  obs.build.UserAgent(),
+		Auth:       upstreamAuth(cfg),
+		Logger:     log,
+		HTTPClient: obs.httpClient(),
+		OnDrift:    obs.metrics.Drift,
+		OnBreakerChange: func(endpoint, _, to string) {
+			obs.metrics.BreakerState(endpoint, to)
+		},
+	}))
+	if err != nil {
+		return err
+	}
+	upstream, err := sharedCache(cfg, client)
 	if err != nil {
 		return err
 	}
 
+	security, err := securityOptions(cfg.Security)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
 		Addr: fmt.Sprintf(":%d", cfg.Port),
 		Handler: gateway.New(gateway.Options{
-			Upstream: client,
+			Upstream: upstream,
 			Loaders: loaders.Config{
 				Wait:            cfg.LoaderWait,
 				MaxBatch:        cfg.LoaderMaxBatch,
@@ -75,14 +95,26 @@ func run(ctx context.Context, getenv func(string) string) error {
 			},
 			QueryCacheSize: cfg.QueryCacheSize,
 			Logger:         log,
+			Security:       security,
+			Pprof:          cfg.Perf.Pprof,
+			Metrics:        obs.metrics,
+			Tracer:         obs.tracer,
+			Ready:          obs.readiness(client, cfg.Resilience.PassThrough()),
+			Build:          obs.build,
+			PassThrough:    cfg.Resilience.PassThrough(),
 		}),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: cfg.Security.ReadHeaderTimeout,
+		ReadTimeout:       cfg.Security.ReadTimeout,
+		WriteTimeout:      cfg.Security.WriteTimeout,
+		IdleTimeout:       cfg.Security.IdleTimeout,
+		MaxHeaderBytes:    cfg.Security.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("gateway listening", "addr", srv.Addr, "playground", fmt.Sprintf("http://localhost:%d/", cfg.Port),
-		"upstream", cfg.CovageURL, "auth", cfg.AuthMode(), "version", version)
+		"upstream", cfg.CovageURL, "auth", cfg.AuthMode(), "env", cfg.Security.Env, "version", obs.build.Version, "revision", obs.build.Revision,
+		"tracing", telemetry.TracingEnabled(getenv))
 
 	select {
 	case err := <-errc:
@@ -113,7 +145,14 @@ func startDemo(cfg *config.Config, log *slog.Logger) (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo upstream: %w", err)
 	}
-	srv := &http.Server{Handler: demo.New(demo.Sample(), demo.WithCredentials(user, password)), ReadHeaderTimeout: 5 * time.Second}
+	data := demo.Sample()
+	if d := cfg.Perf.DemoSize; d.Generated() {
+		data = demo.Generate(d.Projects, d.Ennis, d.Clients)
+	}
+	upstream := demo.New(data, demo.WithCredentials(user, password), demo.WithLatency(cfg.Perf.DemoLatency))
+	// demo.Mux adds GET /_demo/stats, the upstream call counters that
+	// cmd/loadtest -upstream-stats reads.
+	srv := &http.Server{Handler: demo.Mux(upstream), ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	base := "http://" + ln.Addr().String()
 	cfg.CovageURL = base

@@ -47,6 +47,14 @@ type Config struct {
 	LogLevel slog.Level
 	// ShutdownTimeout bounds the graceful shutdown (SHUTDOWN_TIMEOUT).
 	ShutdownTimeout time.Duration
+	// Security holds the limits, browser protections and production mode
+	// (security.go).
+	Security Security
+	// Perf holds PPROF and the demo load-test shape (perf.go).
+	Perf Perf
+	// Resilience holds the shared cache, retries, circuit breakers and the
+	// credential mode (resilience.go).
+	Resilience Resilience
 }
 
 // Demo reports whether the gateway runs against its built-in upstream.
@@ -83,6 +91,9 @@ func Load(getenv func(string) string) (Config, error) {
 		LogLevel:               p.level("LOG_LEVEL"),
 		ShutdownTimeout:        p.duration("SHUTDOWN_TIMEOUT", 15*time.Second),
 	}
+	c.Security = p.security()
+	c.Perf = p.perf(c.Demo())
+	c.Resilience = p.resilience(c)
 	p.url("COVAGE_API_URL", c.CovageURL)
 	p.url("COVAGE_TOKEN_URL", c.TokenURL)
 	oauth := c.TokenURL != "" || c.Username != "" || c.Password != ""

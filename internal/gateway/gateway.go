@@ -8,15 +8,14 @@ import (
 	"net/http"
 
 	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/covage/gateway/graph"
 	"github.com/covage/gateway/graph/generated"
 	"github.com/covage/gateway/internal/loaders"
+	"github.com/covage/gateway/internal/telemetry"
 )
 
 // Options configure the handler.
@@ -29,6 +28,27 @@ type Options struct {
 	QueryCacheSize int
 	// Logger receives errors the clients only see as codes.
 	Logger *slog.Logger
+	// Security holds the limits and production switches; its zero value is
+	// development mode with default limits.
+	Security Security
+	// Pprof serves net/http/pprof under /debug/pprof/ (pprof.go).
+	Pprof bool
+	// PassThrough forwards each caller's Authorization bearer token to
+	// Covage instead of the upstream client's own credential; a request
+	// without one gets UNAUTHENTICATED (HTTP 401) before any upstream call.
+	PassThrough bool
+
+	// Metrics receives the gateway's metrics and serves /metrics; a private
+	// registry when nil (observe.go).
+	Metrics *telemetry.Metrics
+	// Tracer traces operations, batches and upstream calls; none when nil.
+	Tracer trace.TracerProvider
+	// Ready answers /readyz; always ready when nil.
+	Ready http.Handler
+	// Build is served at /version; read from the binary when zero.
+	Build telemetry.BuildInfo
+
+	observer *telemetry.GraphQL
 }
 
 // New returns the gateway's HTTP handler:
@@ -43,14 +63,26 @@ func New(opts Options) http.Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	opts.Security = opts.Security.withDefaults()
+	opts = opts.withTelemetry()
 	mux := http.NewServeMux()
-	mux.Handle("/query", loaders.Middleware(opts.Upstream, opts.Loaders, newGraphQL(opts)))
-	mux.Handle("GET /{$}", playground.Handler("Covage GraphQL", "/query"))
+	query := collectStale(loaders.Middleware(opts.Upstream, opts.Loaders, newGraphQL(opts)))
+	if opts.PassThrough {
+		query = passThrough(query)
+	}
+	mux.Handle("/query", opts.observe(guardHTTP(opts.Security, query)))
+	if !opts.Security.DisablePlayground {
+		mountPlayground(mux)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}`))
 	})
-	return mux
+	mountOperations(mux, opts)
+	if opts.Pprof {
+		mountPprof(mux)
+	}
+	return telemetry.WithRequestID(mux)
 }
 
 // newGraphQL builds the GraphQL server by hand rather than with
@@ -58,13 +90,14 @@ func New(opts Options) http.Handler {
 // the transports we serve, a bounded query cache, and our error handling.
 func newGraphQL(opts Options) *handler.Server {
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: &graph.Resolver{}}))
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	secureServer(srv, opts.Security)
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](opts.QueryCacheSize))
-	srv.Use(extension.Introspection{})
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.SetErrorPresenter(graph.NewErrorPresenter(opts.Logger))
 	srv.SetRecoverFunc(graph.NewRecoverFunc(opts.Logger))
+	// FastLists writes lists of plain leaf fields straight to JSON
+	// (graph/fastlist.go); everything else goes through gqlgen as before.
+	srv.AroundFields(graph.FastLists)
+	srv.AroundResponses(staleExtension)
+	srv.Use(opts.observer.Extension())
 	return srv
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/covage/gateway/internal/cache"
 	"github.com/covage/gateway/internal/covage"
 	"github.com/covage/gateway/internal/demo"
 	"github.com/covage/gateway/internal/gateway"
@@ -36,6 +37,9 @@ type env struct {
 	mu       sync.Mutex
 	requests []string
 	faults   map[string]http.HandlerFunc
+
+	// cache is the shared cache in front of the client, when withCache set one.
+	cache *cache.Cache
 }
 
 type envConfig struct {
@@ -46,6 +50,15 @@ type envConfig struct {
 	timeout    time.Duration
 	auth       func(base string) covage.Auth
 	withDrifts bool
+	security   gateway.Security
+
+	// Resilience (resilience_test.go).
+	client      []func(*covage.Config)
+	cache       *cache.Config
+	passThrough bool
+
+	// Telemetry (telemetry_test.go).
+	gatewayOpts []func(*gateway.Options)
 }
 
 type option func(*envConfig)
@@ -58,6 +71,27 @@ func withWait(d time.Duration) option            { return func(c *envConfig) { c
 func withPool(n int) option                      { return func(c *envConfig) { c.pool = n } }
 func withTimeout(d time.Duration) option         { return func(c *envConfig) { c.timeout = d } }
 func withAuth(f func(string) covage.Auth) option { return func(c *envConfig) { c.auth = f } }
+
+// withSecurity sets the gateway's security options (limits, production
+// switches); the default is their zero value, development mode.
+func withSecurity(s gateway.Security) option { return func(c *envConfig) { c.security = s } }
+
+// withClient adjusts the covage client's configuration (retries, breaker).
+func withClient(f func(*covage.Config)) option {
+	return func(c *envConfig) { c.client = append(c.client, f) }
+}
+
+// withCache puts the shared cache, configured by cc, between the loaders
+// and the client.
+func withCache(cc cache.Config) option { return func(c *envConfig) { c.cache = &cc } }
+
+// withGateway adjusts the gateway's options (metrics, tracing, readiness).
+func withGateway(f func(*gateway.Options)) option {
+	return func(c *envConfig) { c.gatewayOpts = append(c.gatewayOpts, f) }
+}
+
+// withPassThrough forwards each caller's bearer token to the upstream.
+func withPassThrough() option { return func(c *envConfig) { c.passThrough = true } }
 
 func newEnv(t testing.TB, opts ...option) *env {
 	t.Helper()
@@ -86,17 +120,34 @@ func newEnv(t testing.TB, opts ...option) *env {
 		auth = cfg.auth(upstream.URL)
 	}
 	logger := slog.New(slog.NewJSONHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	client, err := covage.New(covage.Config{BaseURL: upstream.URL, Timeout: cfg.timeout, Auth: auth, Logger: logger})
+	ccfg := covage.Config{BaseURL: upstream.URL, Timeout: cfg.timeout, Auth: auth, Logger: logger}
+	for _, f := range cfg.client {
+		f(&ccfg)
+	}
+	client, err := covage.New(ccfg)
 	require.NoError(t, err)
-	e.gateway = httptest.NewServer(gateway.New(gateway.Options{
-		Upstream: client,
+	var up loaders.Upstream = client
+	if cfg.cache != nil {
+		e.cache, err = cache.New(client, *cfg.cache)
+		require.NoError(t, err)
+		up = e.cache
+	}
+	gopts := gateway.Options{
+		Upstream: up,
 		Loaders: loaders.Config{
 			Wait:            cfg.wait,
 			BillingSitePool: cfg.pool,
 			IsNotFound:      func(err error) bool { return errors.Is(err, covage.ErrNotFound) },
 		},
-		Logger: logger,
-	}))
+		Logger:   logger,
+		Security: cfg.security,
+
+		PassThrough: cfg.passThrough,
+	}
+	for _, f := range cfg.gatewayOpts {
+		f(&gopts)
+	}
+	e.gateway = httptest.NewServer(gateway.New(gopts))
 	t.Cleanup(e.gateway.Close)
 	return e
 }

@@ -233,7 +233,10 @@ func TestUnknownLabelIsNotAnError(t *testing.T) {
 // TestGETQuery checks the GET transport.
 func TestGETQuery(t *testing.T) {
 	e := newEnv(t)
-	resp, err := http.Get(e.gateway.URL + "/query?query=" + strings.ReplaceAll(`{terminateReasons{code}}`, " ", "+"))
+	req, err := http.NewRequest(http.MethodGet, e.gateway.URL+"/query?query="+strings.ReplaceAll(`{terminateReasons{code}}`, " ", "+"), nil)
+	require.NoError(t, err)
+	req.Header.Set("Apollo-Require-Preflight", "true") // CSRF prevention refuses a bare GET.
+	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)

@@ -1,0 +1,113 @@
+// Command loadtest drives a running gateway with concurrent clients for a
+// duration and prints req/s, p50/p90/p99 latency and the error count; with
+// -pid, the gateway's CPU time per request and peak RSS (from /proc); with
+// -upstream-stats, the upstream calls per request.
+//
+//	go run ./cmd/loadtest -url http://127.0.0.1:8080/query -c 16 -d 10s \
+//	    -query '{ projects { code ennis { reference } } }' \
+//	    -pid $(pgrep -n gateway) -upstream-stats http://127.0.0.1:9090/_demo/stats
+//
+// With -serve-demo it instead serves the demo upstream (generated data,
+// optional latency, and /_demo/stats) until interrupted, so the gateway's
+// process holds only the gateway when its CPU is measured:
+//
+//	go run ./cmd/loadtest -serve-demo 127.0.0.1:9090 -demo-size 500,2000,50 -demo-latency 20ms
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/covage/gateway/internal/demo"
+	"github.com/covage/gateway/internal/loadtest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	var (
+		cfg      loadtest.Config
+		vars     = fs.String("vars", "", "GraphQL variables as a JSON object")
+		asJSON   = fs.Bool("json", false, "print the result as JSON")
+		serve    = fs.String("serve-demo", "", "serve the demo upstream on this address instead of driving load")
+		size     = fs.String("demo-size", "500,2000,50", "with -serve-demo: projects,ennis,clients to generate")
+		latency  = fs.Duration("demo-latency", 0, "with -serve-demo: latency of every upstream answer")
+		upstream = fs.String("upstream-stats", "", "the demo upstream's stats URL, e.g. http://127.0.0.1:9090/_demo/stats")
+	)
+	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080/query", "the gateway's GraphQL endpoint")
+	fs.StringVar(&cfg.Query, "query", "", "the GraphQL query every client sends")
+	fs.IntVar(&cfg.Clients, "c", 16, "concurrent clients")
+	fs.DurationVar(&cfg.Duration, "d", 10*time.Second, "measured duration")
+	fs.IntVar(&cfg.Warmup, "warmup", 2, "unmeasured requests per client first")
+	fs.IntVar(&cfg.PID, "pid", 0, "the gateway's process ID, for its CPU time and peak RSS")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *serve != "" {
+		return serveDemo(ctx, *serve, *size, *latency)
+	}
+	cfg.StatsURL = *upstream
+	if *vars != "" {
+		if err := json.Unmarshal([]byte(*vars), &cfg.Variables); err != nil {
+			return fmt.Errorf("-vars: %w", err)
+		}
+	}
+	res, err := loadtest.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(os.Stdout).Encode(res)
+	}
+	fmt.Printf("clients      %d\n%s", cfg.Clients, res)
+	return nil
+}
+
+// serveDemo serves the demo upstream with generated data until ctx ends.
+func serveDemo(ctx context.Context, addr, size string, latency time.Duration) error {
+	var n [3]int
+	parts := strings.Split(size, ",")
+	if len(parts) != 3 {
+		return fmt.Errorf("-demo-size %q: want projects,ennis,clients", size)
+	}
+	for i, p := range parts {
+		v, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || v < 0 {
+			return fmt.Errorf("-demo-size %q: want three whole numbers", size)
+		}
+		n[i] = v
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: demo.Mux(demo.New(demo.Generate(n[0], n[1], n[2]), demo.WithLatency(latency))), ReadHeaderTimeout: 5 * time.Second}
+	fmt.Fprintf(os.Stderr, "demo upstream on http://%s (data %s, latency %s); stats at %s\n", ln.Addr(), size, latency, demo.StatsPath)
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

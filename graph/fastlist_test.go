@@ -1,0 +1,230 @@
+package graph_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/stretchr/testify/require"
+
+	"github.com/covage/gateway/graph"
+	"github.com/covage/gateway/graph/generated"
+	"github.com/covage/gateway/internal/domain"
+	"github.com/covage/gateway/internal/loaders"
+)
+
+// tricky holds every escaping case gqlgen's string marshaler knows, plus
+// invalid UTF-8 and non-ASCII text.
+const tricky = "a\"b\\c\nd\re\tf\x01g\x1fh</script>\u2028é\xff"
+
+func ptr[T any](v T) *T { return &v }
+
+// fakeUpstream serves fixed lists with every optional field both set and
+// unset.
+type fakeUpstream struct {
+	ennis     []*domain.Enni
+	sites     map[string]*domain.BillingSite
+	nilInList bool
+}
+
+func (f *fakeUpstream) Projects(context.Context, domain.ProjectFilter) ([]*domain.Project, error) {
+	return []*domain.Project{
+		{Code: "P1", Active: true, StartDate: ptr(domain.Date("2022-01-14")), EndDate: ptr(domain.Date("2025-01-14")), ClientCode: ptr("C1")},
+		{Code: tricky, Active: false},
+	}, nil
+}
+
+func (f *fakeUpstream) Ennis(_ context.Context, flt domain.EnniFilter) ([]*domain.Enni, error) {
+	if f.nilInList {
+		return []*domain.Enni{f.ennis[0], nil}, nil
+	}
+	if flt.ShortName != nil {
+		var out []*domain.Enni
+		for _, e := range f.ennis {
+			if e.ShortName != nil && *e.ShortName == *flt.ShortName {
+				out = append(out, e)
+			}
+		}
+		return out, nil
+	}
+	return f.ennis, nil
+}
+
+func (f *fakeUpstream) Businesses(context.Context) ([]*domain.Business, error) { return nil, nil }
+
+func (f *fakeUpstream) BillingSite(_ context.Context, code string) (*domain.BillingSite, error) {
+	if s, ok := f.sites[code]; ok {
+		return s, nil
+	}
+	return nil, errNotFound
+}
+
+func (f *fakeUpstream) TerminateReasons(context.Context) ([]*domain.TerminateReason, error) {
+	return []*domain.TerminateReason{{Code: ptr(domain.TerminateOther), Label: "Autre"}, {Label: tricky}}, nil
+}
+
+func (f *fakeUpstream) ChangeReasons(context.Context) ([]*domain.ChangeReason, error) {
+	return []*domain.ChangeReason{{Code: ptr(domain.ChangeUpgrade), Label: "Montée"}, {Label: tricky}}, nil
+}
+
+func (f *fakeUpstream) SiteConnectionTypes(context.Context) ([]*domain.SiteConnectionType, error) {
+	return []*domain.SiteConnectionType{{Code: ptr(domain.SiteDatacenter), Label: "Datacenter"}, {Label: tricky}}, nil
+}
+
+var errNotFound = errors.New("not found")
+
+func newFake(nilInList bool) *fakeUpstream {
+	return &fakeUpstream{
+		nilInList: nilInList,
+		ennis: []*domain.Enni{
+			{Code: ptr("1"), Name: ptr("Client C1"), ShortName: ptr("C1"), Reference: "CN000001", Label: ptr(tricky),
+				Offer: ptr(domain.OfferBPEA), Dsp: ptr("OXO"), DeliveryMode: ptr("National"), Active: true},
+			{Reference: tricky},
+		},
+		sites: map[string]*domain.BillingSite{
+			"BS1": {Code: "BS1", Description: ptr(tricky)},
+			"BS2": {Code: "BS2"},
+		},
+	}
+}
+
+// serve runs query through gqlgen with or without FastLists and returns
+// the raw response body.
+func serve(t *testing.T, up loaders.Upstream, fast bool, query string) string {
+	t.Helper()
+	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: &graph.Resolver{}}))
+	srv.AddTransport(transport.POST{})
+	srv.SetRecoverFunc(func(context.Context, any) error { return errors.New("internal system error") })
+	if fast {
+		srv.AroundFields(graph.FastLists)
+	}
+	h := loaders.Middleware(up, loaders.Config{IsNotFound: func(err error) bool { return errors.Is(err, errNotFound) }}, srv)
+	body, err := json.Marshal(map[string]string{"query": query})
+	require.NoError(t, err)
+	req := httptest.NewRequest(http.MethodPost, "/query", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	out, err := io.ReadAll(rec.Result().Body)
+	require.NoError(t, err)
+	return string(out)
+}
+
+// TestFastListsMatchGqlgen checks that the fast path writes exactly what
+// gqlgen writes, byte for byte, for every leaf field it knows and for the
+// shapes it must hand back to gqlgen.
+func TestFastListsMatchGqlgen(t *testing.T) {
+	const allEnni = `id code name shortName reference label offer dsp deliveryMode active __typename`
+	const allProject = `id code active startDate endDate clientCode __typename`
+	tests := []struct {
+		name      string
+		query     string
+		nilInList bool
+	}{
+		{"every Enni field", `{ ennis { ` + allEnni + ` } }`, false},
+		{"every Project field", `{ projects { ` + allProject + ` } }`, false},
+		{"reason lists", `{ terminateReasons { code label __typename } changeReasons { code label } siteConnectionTypes { label code } }`, false},
+		{"billing sites with a null", `{ billingSites(codes: ["BS1", "NOPE", "BS2", "BS1"]) { id code description __typename } }`, false},
+		{"aliases and repeats", `{ ennis { a: reference reference a: reference b: active } }`, false},
+		{"fragments and Node", `{ ennis { ...F ... on Node { id } ... on Enni { offer } } } fragment F on Enni { label }`, false},
+		{"skip and include", `{ ennis { reference label @skip(if: true) active @include(if: false) code @include(if: true) } }`, false},
+		{"nested relation falls back, leaf child is fast", `{ projects { code ennis { reference label } } }`, false},
+		{"nested relation with filter", `{ projects { ennis(filter: {active: true}) { reference } } }`, false},
+		{"enni projects", `{ ennis { reference projects { code startDate } } }`, false},
+		{"one fragment field merged differently in two places", `{ projects { ...F ennis { label } } project(code: "P1") { ...F } } fragment F on Project { ennis { reference } }`, false},
+		{"and the other way round", `{ project(code: "P1") { ...F } projects { ...F ennis { label } } } fragment F on Project { ennis { reference } }`, false},
+		{"nil element in a non-null list falls back", `{ ennis { reference } }`, true},
+		{"empty selection after skip falls back", `{ ennis { reference @skip(if: true) __typename @skip(if: true) } }`, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			want := serve(t, newFake(tc.nilInList), false, tc.query)
+			got := serve(t, newFake(tc.nilInList), true, tc.query)
+			require.Equal(t, want, got)
+		})
+	}
+}
+
+// TestFastListsTakesThePath proves the fast path runs: the middleware hands
+// gqlgen a marshaler, not the typed list, for a leaf-only list, and the
+// typed list otherwise.
+func TestFastListsTakesThePath(t *testing.T) {
+	tests := []struct {
+		name  string
+		query string
+		fast  bool
+	}{
+		{"leaf-only list", `{ ennis { reference } }`, true},
+		{"nested relation", `{ ennis { projects { code } } }`, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var sawMarshaler, sawList bool
+			srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: &graph.Resolver{}}))
+			srv.AddTransport(transport.POST{})
+			srv.AroundFields(func(ctx context.Context, next graphql.Resolver) (any, error) {
+				res, err := next(ctx)
+				if graphql.GetFieldContext(ctx).Field.Name == "ennis" {
+					_, sawMarshaler = res.(graphql.Marshaler)
+					_, sawList = res.([]*domain.Enni)
+				}
+				return res, err
+			})
+			srv.AroundFields(graph.FastLists)
+			h := loaders.Middleware(newFake(false), loaders.Config{}, srv)
+			req := httptest.NewRequest(http.MethodPost, "/query", strings.NewReader(`{"query":`+jsonString(tc.query)+`}`))
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+			require.Equal(t, tc.fast, sawMarshaler)
+			require.Equal(t, !tc.fast, sawList)
+		})
+	}
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// TestFastListsVariables checks that a selection whose directives read
+// variables is collected per request, not remembered from the first one.
+func TestFastListsVariables(t *testing.T) {
+	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: &graph.Resolver{}}))
+	srv.AddTransport(transport.POST{})
+	srv.AroundFields(graph.FastLists)
+	fake := newFake(false)
+	fake.ennis = []*domain.Enni{{Reference: "CN000001", Label: ptr("L")}, {Reference: "x"}}
+	h := loaders.Middleware(fake, loaders.Config{}, srv)
+	const q = `query($s: Boolean!) { ennis { reference label @skip(if: $s) } }`
+	tests := []struct {
+		name string
+		skip bool
+		want string
+	}{
+		{"skipped", true, `{"data":{"ennis":[{"reference":"CN000001"},{"reference":"x"}]}}`},
+		{"kept", false, `{"data":{"ennis":[{"reference":"CN000001","label":"L"},{"reference":"x","label":null}]}}`},
+		{"skipped again", true, `{"data":{"ennis":[{"reference":"CN000001"},{"reference":"x"}]}}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			body, err := json.Marshal(map[string]any{"query": q, "variables": map[string]any{"s": tc.skip}})
+			require.NoError(t, err)
+			req := httptest.NewRequest(http.MethodPost, "/query", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			require.Equal(t, tc.want, rec.Body.String())
+		})
+	}
+}

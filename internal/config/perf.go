@@ -1,0 +1,66 @@
+package config
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Perf holds the profiling switch and the settings that shape demo mode for
+// load tests (cmd/loadtest, BENCHMARKS.md).
+type Perf struct {
+	// Pprof serves net/http/pprof under /debug/pprof/ (PPROF, default
+	// false). Profiles reveal internals and cost CPU while taken, so it is
+	// off unless asked for.
+	Pprof bool
+	// DemoSize is the generated demo dataset as projects, doors and clients
+	// (DEMO_DATA_SIZE, e.g. "500,2000,50"); all zero serves the sample data.
+	DemoSize DemoSize
+	// DemoLatency delays every demo upstream answer (DEMO_LATENCY, e.g.
+	// 20ms), to see what a real network round trip does to a query.
+	DemoLatency time.Duration
+}
+
+// DemoSize is the shape of a generated demo dataset.
+type DemoSize struct {
+	Projects, Ennis, Clients int
+}
+
+// Generated reports whether a generated dataset was asked for.
+func (d DemoSize) Generated() bool { return d != DemoSize{} }
+
+// maxDemoRecords bounds each DEMO_DATA_SIZE number, so a typo cannot
+// exhaust memory at start.
+const maxDemoRecords = 10_000_000
+
+func (p *parser) perf(demo bool) Perf {
+	f := Perf{
+		Pprof:       p.bool("PPROF", false),
+		DemoSize:    p.demoSize("DEMO_DATA_SIZE"),
+		DemoLatency: p.duration("DEMO_LATENCY", 0),
+	}
+	if !demo && (f.DemoSize.Generated() || f.DemoLatency > 0) {
+		p.fail("DEMO_DATA_SIZE and DEMO_LATENCY shape the built-in demo upstream: unset them, or unset COVAGE_API_URL for demo mode")
+	}
+	return f
+}
+
+func (p *parser) demoSize(name string) DemoSize {
+	v := strings.TrimSpace(p.getenv(name))
+	if v == "" {
+		return DemoSize{}
+	}
+	parts := strings.Split(v, ",")
+	var n [3]int
+	ok := len(parts) == 3
+	for i := 0; ok && i < 3; i++ {
+		var err error
+		n[i], err = strconv.Atoi(strings.TrimSpace(parts[i]))
+		ok = err == nil && n[i] >= 0 && n[i] <= maxDemoRecords
+	}
+	if !ok || n[2] < 1 {
+		p.fail("%s=%q: want projects,ennis,clients as three whole numbers, e.g. 500,2000,50 (at least 1 client)", name, v)
+		return DemoSize{}
+	}
+	return DemoSize{Projects: n[0], Ennis: n[1], Clients: n[2]}
+}

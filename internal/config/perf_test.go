@@ -1,0 +1,39 @@
+package config
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestPerf(t *testing.T) {
+	cases := []struct {
+		name    string
+		env     map[string]string
+		want    Perf
+		wantErr string
+	}{
+		{"defaults", nil, Perf{}, ""},
+		{"demo load shape", map[string]string{"DEMO_DATA_SIZE": " 500, 2000 ,50", "DEMO_LATENCY": "20ms", "PPROF": "true"},
+			Perf{Pprof: true, DemoSize: DemoSize{500, 2000, 50}, DemoLatency: 20 * time.Millisecond}, ""},
+		{"two numbers", map[string]string{"DEMO_DATA_SIZE": "500,2000"}, Perf{}, "DEMO_DATA_SIZE"},
+		{"no clients", map[string]string{"DEMO_DATA_SIZE": "5,5,0"}, Perf{}, "DEMO_DATA_SIZE"},
+		{"negative", map[string]string{"DEMO_DATA_SIZE": "-1,5,5"}, Perf{}, "DEMO_DATA_SIZE"},
+		{"bad latency", map[string]string{"DEMO_LATENCY": "slow"}, Perf{}, "DEMO_LATENCY"},
+		{"bad pprof", map[string]string{"PPROF": "maybe"}, Perf{}, "PPROF"},
+		{"demo settings against Covage", map[string]string{"COVAGE_API_URL": "https://api.example", "DEMO_LATENCY": "20ms"}, Perf{}, "demo mode"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(env(tc.env))
+			if tc.wantErr != "" {
+				require.ErrorContains(t, err, tc.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tc.want, c.Perf)
+			require.Equal(t, tc.want.DemoSize.Generated(), c.Perf.DemoSize.Generated())
+		})
+	}
+}

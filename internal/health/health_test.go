@@ -1,0 +1,84 @@
+package health
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestReadiness(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	ok := func(context.Context) error { return nil }
+	fail := func(msg string) func(context.Context) error {
+		return func(context.Context) error { return errors.New(msg) }
+	}
+	tests := []struct {
+		name       string
+		r          Readiness
+		wantStatus int
+		wantChecks map[string]string
+		wantProbes int
+	}{
+		{
+			name:       "recent answer needs no probe",
+			r:          Readiness{Auth: ok, LastSuccess: func() time.Time { return now.Add(-10 * time.Second) }},
+			wantStatus: http.StatusOK,
+			wantChecks: map[string]string{"config": "ok", "auth": "ok", "upstream": "ok"},
+		},
+		{
+			name:       "quiet upstream is probed",
+			r:          Readiness{Auth: ok, LastSuccess: func() time.Time { return now.Add(-2 * time.Minute) }},
+			wantStatus: http.StatusOK,
+			wantChecks: map[string]string{"config": "ok", "auth": "ok", "upstream": "ok"},
+			wantProbes: 1,
+		},
+		{
+			name:       "never answered and probe fails",
+			r:          Readiness{Auth: ok, LastSuccess: func() time.Time { return time.Time{} }, Probe: fail("project: upstream unavailable (503)")},
+			wantStatus: http.StatusServiceUnavailable,
+			wantChecks: map[string]string{"config": "ok", "auth": "ok", "upstream": "project: upstream unavailable (503)"},
+			wantProbes: 1,
+		},
+		{
+			name:       "token refused",
+			r:          Readiness{Auth: fail("token: unauthenticated"), LastSuccess: func() time.Time { return now }},
+			wantStatus: http.StatusServiceUnavailable,
+			wantChecks: map[string]string{"config": "ok", "auth": "token: unauthenticated", "upstream": "ok"},
+		},
+		{
+			name:       "invalid configuration",
+			r:          Readiness{Config: func() error { return errors.New("COVAGE_TIMEOUT must be positive") }},
+			wantStatus: http.StatusServiceUnavailable,
+			wantChecks: map[string]string{"config": "COVAGE_TIMEOUT must be positive"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			probes := 0
+			probe := tt.r.Probe
+			if probe == nil {
+				probe = func(context.Context) error { return nil }
+			}
+			tt.r.Probe = func(ctx context.Context) error { probes++; return probe(ctx) }
+			if tt.r.LastSuccess == nil {
+				tt.r.Probe = nil
+			}
+			tt.r.Now = func() time.Time { return now }
+
+			rec := httptest.NewRecorder()
+			tt.r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+			require.Equal(t, tt.wantStatus, rec.Code)
+			var rep Report
+			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &rep))
+			require.Equal(t, tt.wantChecks, rep.Checks)
+			require.Equal(t, tt.wantStatus == http.StatusOK, rep.Status == "ready")
+			require.Equal(t, tt.wantProbes, probes)
+		})
+	}
+}

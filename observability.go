@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/covage/gateway/internal/covage"
+	"github.com/covage/gateway/internal/health"
+	"github.com/covage/gateway/internal/telemetry"
+)
+
+// observability is what main wires into the Covage client and the gateway
+// so that they log, measure and trace: one private metrics registry, one
+// tracer provider, one instrumented upstream transport.
+type observability struct {
+	build    telemetry.BuildInfo
+	metrics  *telemetry.Metrics
+	tracer   trace.TracerProvider
+	shutdown func(context.Context) error
+	upstream *telemetry.Upstream
+}
+
+func newObservability(ctx context.Context, getenv func(string) string) (*observability, error) {
+	o := &observability{build: telemetry.ReadBuildInfo(version)}
+	o.metrics = telemetry.NewMetrics(prometheus.NewRegistry(), o.build)
+	tp, shutdown, err := telemetry.NewTracerProvider(ctx, getenv, o.build)
+	if err != nil {
+		return nil, err
+	}
+	o.tracer, o.shutdown = tp, shutdown
+	o.upstream = telemetry.NewUpstream(upstreamTransport(), o.metrics, o.tracer)
+	return o, nil
+}
+
+// httpClient is the Covage client's HTTP client: its own connection pool,
+// behind the instrumented transport.
+func (o *observability) httpClient() *http.Client {
+	return &http.Client{Transport: o.upstream.Transport()}
+}
+
+// readiness checks the token and Covage's recent answers; the configuration
+// was validated before anything started. In pass-through mode the gateway
+// has no credential of its own, so a probe answered 401 still shows that
+// Covage is up.
+func (o *observability) readiness(client *covage.Client, passThrough bool) http.Handler {
+	return health.Readiness{
+		Auth:        client.CheckAuth,
+		LastSuccess: o.upstream.LastSuccess,
+		Probe: func(ctx context.Context) error {
+			_, err := client.TerminateReasons(ctx)
+			if passThrough && errors.Is(err, covage.ErrUnauthenticated) {
+				return nil
+			}
+			return err
+		},
+	}
+}
+
+// close flushes pending spans.
+func (o *observability) close(ctx context.Context, log *slog.Logger) {
+	if err := o.shutdown(ctx); err != nil {
+		log.Warn("flushing traces", "err", err)
+	}
+}
+
+// upstreamTransport clones http.DefaultTransport, so the Covage client
+// shares no connections or settings with the rest of the process, with
+// more idle connections per host than its default 2.
+func upstreamTransport() http.RoundTripper {
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return http.DefaultTransport
+	}
+	c := t.Clone()
+	c.MaxIdleConnsPerHost = 16
+	return c
+}
