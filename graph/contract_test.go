@@ -38,7 +38,7 @@ func projectSchema(t *testing.T) *ast.Schema {
 // the public contract (a copy of ../shared/api/schema.graphqls) with the
 // same names, types and nullability. Additions are allowed; nothing else.
 func TestSchemaKeepsContract(t *testing.T) {
-	contract := loadSchema(t, filepath.Join("testdata", "contract.graphqls"))
+	contract := loadSchema(t, filepath.Join("testdata", "contract.graphql"))
 	problems := contractProblems(contract, projectSchema(t))
 	require.Empty(t, problems, "the schema falls short of the public contract")
 }
@@ -47,8 +47,8 @@ func TestSchemaKeepsContract(t *testing.T) {
 // with a renamed field, a changed nullability and a missing enum value is
 // reported.
 func TestContractCheckFindsDrift(t *testing.T) {
-	contract := loadSchema(t, filepath.Join("testdata", "contract.graphqls"))
-	b, err := os.ReadFile(filepath.Join("testdata", "contract.graphqls"))
+	contract := loadSchema(t, filepath.Join("testdata", "contract.graphql"))
+	b, err := os.ReadFile(filepath.Join("testdata", "contract.graphql"))
 	require.NoError(t, err)
 	drifted := strings.NewReplacer(
 		"shortName: String\n  \"\"\"Door reference", "shortNom: String\n  \"\"\"Door reference",

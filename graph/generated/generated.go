@@ -765,7 +765,7 @@ enum SiteConnectionTypeCode {
 }
 `, BuiltIn: false},
 	{Name: "../schema.graphqls", Input: `# The gateway's GraphQL schema, one file per domain. It serves everything in
-# the public contract (testdata/contract.graphqls) with the same names, types
+# the public contract (testdata/contract.graphql) with the same names, types
 # and nullability. Every field that needs an upstream call is nullable, so a
 # Covage failure nulls that field alone and the rest keeps its data.
 
