@@ -181,27 +181,14 @@ func (c *Cache) CredentialID(ctx context.Context) string { return c.up.Credentia
 
 // Projects is Upstream.Projects, cached.
 func (c *Cache) Projects(ctx context.Context, f domain.ProjectFilter) ([]*domain.Project, error) {
-	q := url.Values{}
-	setString(q, "code", f.Code)
-	setBool(q, "active", f.Active)
-	return lookup(ctx, c, covage.EndpointProject, q.Encode(), func(ctx context.Context) ([]*domain.Project, error) {
+	return lookup(ctx, c, covage.EndpointProject, covage.ProjectQuery(f).Encode(), func(ctx context.Context) ([]*domain.Project, error) {
 		return c.up.Projects(ctx, f)
 	})
 }
 
 // Ennis is Upstream.Ennis, cached.
 func (c *Cache) Ennis(ctx context.Context, f domain.EnniFilter) ([]*domain.Enni, error) {
-	q := url.Values{}
-	setString(q, "reference", f.Reference)
-	setString(q, "name", f.Name)
-	setString(q, "short_name", f.ShortName)
-	setBool(q, "active", f.Active)
-	if f.Offer != nil {
-		q.Set("offer", string(*f.Offer))
-	}
-	setString(q, "dsp", f.Dsp)
-	setString(q, "delivery_mode", f.DeliveryMode)
-	return lookup(ctx, c, covage.EndpointEnni, q.Encode(), func(ctx context.Context) ([]*domain.Enni, error) {
+	return lookup(ctx, c, covage.EndpointEnni, covage.EnniQuery(f).Encode(), func(ctx context.Context) ([]*domain.Enni, error) {
 		return c.up.Ennis(ctx, f)
 	})
 }
@@ -369,16 +356,4 @@ type reporterKey struct{}
 // response's extensions.
 func WithStaleReporter(ctx context.Context, report StaleReporter) context.Context {
 	return context.WithValue(ctx, reporterKey{}, report)
-}
-
-func setString(q url.Values, key string, v *string) {
-	if v != nil {
-		q.Set(key, *v)
-	}
-}
-
-func setBool(q url.Values, key string, v *bool) {
-	if v != nil {
-		q.Set(key, fmt.Sprint(*v))
-	}
 }

@@ -17,10 +17,7 @@ import (
 
 // Projects lists the customer's projects.
 func (c *Client) Projects(ctx context.Context, f domain.ProjectFilter) ([]*domain.Project, error) {
-	q := url.Values{}
-	setString(q, "code", f.Code)
-	setBool(q, "active", f.Active)
-	raw, err := fetchList[rawProject](ctx, c, EndpointProject, c.endpointURL("project", q), "")
+	raw, err := fetchList[rawProject](ctx, c, EndpointProject, c.endpointURL("project", ProjectQuery(f)), "")
 	if err != nil {
 		return nil, err
 	}
@@ -29,17 +26,7 @@ func (c *Client) Projects(ctx context.Context, f domain.ProjectFilter) ([]*domai
 
 // Ennis lists the customer's collection doors.
 func (c *Client) Ennis(ctx context.Context, f domain.EnniFilter) ([]*domain.Enni, error) {
-	q := url.Values{}
-	setString(q, "reference", f.Reference)
-	setString(q, "name", f.Name)
-	setString(q, "short_name", f.ShortName)
-	setBool(q, "active", f.Active)
-	if f.Offer != nil {
-		q.Set("offer", string(*f.Offer))
-	}
-	setString(q, "dsp", f.Dsp)
-	setString(q, "delivery_mode", f.DeliveryMode)
-	raw, err := fetchList[rawEnni](ctx, c, EndpointEnni, c.endpointURL("enni/", q), "")
+	raw, err := fetchList[rawEnni](ctx, c, EndpointEnni, c.endpointURL("enni/", EnniQuery(f)), "")
 	if err != nil {
 		return nil, err
 	}
@@ -115,6 +102,31 @@ func (c *Client) SiteConnectionTypes(ctx context.Context) ([]*domain.SiteConnect
 		func(code *domain.SiteConnectionTypeCode, label string) domain.SiteConnectionType {
 			return domain.SiteConnectionType{Code: code, Label: label}
 		}), nil
+}
+
+// ProjectQuery is the upstream query string for a project filter. Callers
+// that key caches by filter use it too, so a key always names exactly the
+// call Covage receives.
+func ProjectQuery(f domain.ProjectFilter) url.Values {
+	q := url.Values{}
+	setString(q, "code", f.Code)
+	setBool(q, "active", f.Active)
+	return q
+}
+
+// EnniQuery is the upstream query string for a collection door filter.
+func EnniQuery(f domain.EnniFilter) url.Values {
+	q := url.Values{}
+	setString(q, "reference", f.Reference)
+	setString(q, "name", f.Name)
+	setString(q, "short_name", f.ShortName)
+	setBool(q, "active", f.Active)
+	if f.Offer != nil {
+		q.Set("offer", string(*f.Offer))
+	}
+	setString(q, "dsp", f.Dsp)
+	setString(q, "delivery_mode", f.DeliveryMode)
+	return q
 }
 
 func setString(q url.Values, key string, v *string) {

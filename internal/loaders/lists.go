@@ -2,9 +2,8 @@ package loaders
 
 import (
 	"context"
-	"net/url"
-	"strconv"
 
+	"github.com/covage/gateway/internal/covage"
 	"github.com/covage/gateway/internal/domain"
 )
 
@@ -75,34 +74,9 @@ func (l *Loaders) PrefetchEnnis(ctx context.Context, f domain.EnniFilter) {
 }
 
 func projectListKey(f domain.ProjectFilter) string {
-	q := url.Values{}
-	setString(q, "code", f.Code)
-	setBool(q, "active", f.Active)
-	return "project?" + q.Encode()
+	return "project?" + covage.ProjectQuery(f).Encode()
 }
 
 func enniListKey(f domain.EnniFilter) string {
-	q := url.Values{}
-	setString(q, "reference", f.Reference)
-	setString(q, "name", f.Name)
-	setString(q, "short_name", f.ShortName)
-	setBool(q, "active", f.Active)
-	if f.Offer != nil {
-		q.Set("offer", string(*f.Offer))
-	}
-	setString(q, "dsp", f.Dsp)
-	setString(q, "delivery_mode", f.DeliveryMode)
-	return "enni?" + q.Encode()
-}
-
-func setString(q url.Values, name string, v *string) {
-	if v != nil {
-		q.Set(name, *v)
-	}
-}
-
-func setBool(q url.Values, name string, v *bool) {
-	if v != nil {
-		q.Set(name, strconv.FormatBool(*v))
-	}
+	return "enni?" + covage.EnniQuery(f).Encode()
 }
