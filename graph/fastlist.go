@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/covage/gateway/internal/domain"
+	"github.com/covage/gateway/internal/loaders"
 )
 
 // Fast lists: gqlgen marshals every object of a list in its own goroutine,
@@ -19,11 +21,16 @@ import (
 // a list of objects straight to JSON when every field selected on them is a
 // plain leaf bound to a struct field or method (no resolver, no argument, no
 // sub-selection, no @defer): the common shape of dropdown and lookup
-// queries. It hands gqlgen the finished bytes as a graphql.Marshaler, which
+// queries. One level of relation is also written directly: a relation field
+// without arguments (Project.ennis, Enni.projects) whose own selection is
+// leaves only, when the list it reads is already fetched or in flight in
+// this request (look-ahead started it), so answering it needs no batching
+// wait. The finished bytes go to gqlgen as a graphql.Marshaler, which
 // gqlgen's resolveField accepts from a middleware in place of the typed
-// result. Anything else (a nested relation, an unknown field, a nil element
-// in a non-null list) falls back to gqlgen unchanged, so the output is the
-// same byte for byte; fastlist_test.go checks it field by field.
+// result. Anything else (a deeper relation, an unknown field, a nil element
+// in a non-null list, a relation that fails or would have to wait) falls
+// back to gqlgen unchanged, so the output is the same byte for byte;
+// fastlist_test.go checks it field by field.
 
 // FastLists is the field middleware; install it with AroundFields.
 func FastLists(ctx context.Context, next graphql.Resolver) (any, error) {
@@ -47,10 +54,11 @@ func FastLists(ctx context.Context, next graphql.Resolver) (any, error) {
 	if err != nil || res == nil {
 		return res, err
 	}
-	if m, ok := t.render(res, fields, elem.NonNull); ok {
-		return m, nil
+	loaded, ok := t.prepare(ctx, res, fields, elem.NonNull)
+	if !ok {
+		return res, nil
 	}
-	return res, nil
+	return &rendered{t: t, list: res, fields: fields, loaded: loaded}, nil
 }
 
 // leafType writes lists of one GraphQL object type.
@@ -59,15 +67,59 @@ type leafType struct {
 	implementor []string
 	// fields are the leaf fields the fast path knows, by schema name.
 	fields map[string]any
-	// render writes the list res (a slice of pointers) with the selected
-	// fields, or reports false to fall back.
-	render func(res any, sel []selected, nonNullElems bool) (graphql.Marshaler, bool)
+	// relations are the list fields it can answer from a per-request index.
+	relations map[string]relation
+	// prepare checks that the list res (a slice of pointers) can be written
+	// with the selected fields and loads their relations, in the order
+	// write reads them; false means fall back to gqlgen.
+	prepare func(ctx context.Context, res any, sel []selected, nonNullElems bool) (loaded []any, ok bool)
+	// write appends the prepared list to b.
+	write func(b *bytes.Buffer, res any, sel []selected, loaded []any)
 }
 
-// selected is one collected field: its response key and how to write it.
+// relation is a list field of objects of type T, read without waiting for
+// a batch.
+type relation struct {
+	// child names the element type in leafTypes.
+	child string
+	// load is a func(context.Context, *T) (list any, ok bool, err error):
+	// ok is false when the answer would need a batching wait.
+	load any
+}
+
+// selected is one collected field, duplicates of a response key removed
+// (the first wins, as in gqlgen's field sets).
 type selected struct {
-	alias string
-	write any // func(*bytes.Buffer, *T), or nil for __typename
+	// key is the field's response key as JSON, with the separator before
+	// it: `"code":` or `,"code":`.
+	key   string
+	write any // func(*bytes.Buffer, *T); nil for __typename and relations
+	// A relation: its loader, element type, selection and nullability.
+	load         any
+	child        *leafType
+	childFields  []selected
+	nonNullElems bool
+}
+
+// rendered is a prepared list. gqlgen calls MarshalGQL once, when it writes
+// the response, so the list goes straight into gqlgen's response buffer
+// with no copy of its own.
+type rendered struct {
+	t      *leafType
+	list   any
+	fields []selected
+	loaded []any
+}
+
+// MarshalGQL writes the list.
+func (r *rendered) MarshalGQL(w io.Writer) {
+	if b, ok := w.(*bytes.Buffer); ok {
+		r.t.write(b, r.list, r.fields, r.loaded)
+		return
+	}
+	var b bytes.Buffer
+	r.t.write(&b, r.list, r.fields, r.loaded)
+	_, _ = w.Write(b.Bytes())
 }
 
 // collectMemo is collect, remembered per selection set of a parsed query
@@ -149,48 +201,113 @@ func static(sel ast.SelectionSet, depth int) bool {
 }
 
 // collect resolves the selection set (fragments, @skip, @include) as gqlgen
-// does and reports whether every field is a known leaf.
+// does and reports whether every field is a known leaf or, at the first
+// level, a known relation without arguments whose selection is leaves only.
 func (t *leafType) collect(oc *graphql.OperationContext, sel ast.SelectionSet) ([]selected, bool) {
+	return t.collectLevel(oc, sel, true)
+}
+
+func (t *leafType) collectLevel(oc *graphql.OperationContext, sel ast.SelectionSet, relations bool) ([]selected, bool) {
 	if oc == nil {
 		return nil, false
 	}
 	collected := graphql.CollectFields(oc, sel, t.implementor)
 	out := make([]selected, 0, len(collected))
+	seen := make(map[string]bool, len(collected))
 	for _, f := range collected {
-		if len(f.Deferrables) > 0 || len(f.Selections) > 0 || len(f.Arguments) > 0 {
+		if len(f.Deferrables) > 0 || len(f.Arguments) > 0 {
 			return nil, false
 		}
-		if f.Name == "__typename" {
-			out = append(out, selected{alias: f.Alias})
+		if seen[f.Alias] {
 			continue
 		}
-		w, ok := t.fields[f.Name]
-		if !ok {
-			return nil, false
+		seen[f.Alias] = true
+		s := selected{key: jsonKey(f.Alias, len(out) == 0)}
+		switch {
+		case f.Name == "__typename":
+		case len(f.Selections) == 0:
+			w, ok := t.fields[f.Name]
+			if !ok {
+				return nil, false
+			}
+			s.write = w
+		default:
+			r, ok := t.relations[f.Name]
+			if !ok || !relations || f.Definition == nil || f.Definition.Type.Elem == nil {
+				return nil, false
+			}
+			s.child = leafTypes[r.child]
+			if s.childFields, ok = s.child.collectLevel(oc, f.Selections, false); !ok {
+				return nil, false
+			}
+			s.load, s.nonNullElems = r.load, f.Definition.Type.Elem.NonNull
 		}
-		out = append(out, selected{alias: f.Alias, write: w})
+		out = append(out, s)
 	}
 	return out, len(out) > 0
 }
 
+// jsonKey returns `"alias":`, after a comma unless first.
+func jsonKey(alias string, first bool) string {
+	var b bytes.Buffer
+	if !first {
+		b.WriteByte(',')
+	}
+	writeQuoted(&b, alias)
+	b.WriteByte(':')
+	return b.String()
+}
+
 // newLeafType builds the table entry of one object type.
-func newLeafType[T any](name string, implementors []string, fields map[string]func(*bytes.Buffer, *T)) *leafType {
-	t := &leafType{name: name, implementor: implementors, fields: make(map[string]any, len(fields))}
+func newLeafType[T any](name string, implementors []string, fields map[string]func(*bytes.Buffer, *T), relations map[string]relationOf[T]) *leafType {
+	t := &leafType{name: name, implementor: implementors, fields: make(map[string]any, len(fields)), relations: make(map[string]relation, len(relations))}
 	for k, f := range fields {
 		t.fields[k] = f
 	}
-	t.render = func(res any, sel []selected, nonNullElems bool) (graphql.Marshaler, bool) {
+	for k, r := range relations {
+		t.relations[k] = relation{child: r.child, load: r.load}
+	}
+	t.prepare = func(ctx context.Context, res any, sel []selected, nonNullElems bool) ([]any, bool) {
 		list, ok := res.([]*T)
-		if !ok {
+		if !ok || list == nil || (nonNullElems && slices.Contains(list, nil)) {
 			return nil, false
 		}
-		for _, v := range list {
-			if v == nil && nonNullElems {
-				return nil, false
+		var loaded []any
+		for _, s := range sel {
+			if s.child == nil {
+				continue
+			}
+			if loaded == nil {
+				loaded = make([]any, 0, len(list)*len(sel))
+			}
+			load := s.load.(func(context.Context, *T) (any, bool, error))
+			for _, v := range list {
+				if v == nil {
+					continue
+				}
+				rel, ok, err := load(ctx, v)
+				if !ok || err != nil {
+					return nil, false
+				}
+				if _, ok := s.child.prepare(ctx, rel, s.childFields, s.nonNullElems); !ok {
+					return nil, false
+				}
+				loaded = append(loaded, rel)
 			}
 		}
-		b := bytes.NewBuffer(make([]byte, 0, 2+len(list)*(8+24*len(sel))))
+		return loaded, true
+	}
+	t.write = func(b *bytes.Buffer, res any, sel []selected, loaded []any) {
+		list := res.([]*T)
+		// loaded holds the relations field by field, each in list order.
+		stride := 0
+		for _, v := range list {
+			if v != nil {
+				stride++
+			}
+		}
 		b.WriteByte('[')
+		n := 0
 		for i, v := range list {
 			if i > 0 {
 				b.WriteByte(',')
@@ -200,47 +317,32 @@ func newLeafType[T any](name string, implementors []string, fields map[string]fu
 				continue
 			}
 			b.WriteByte('{')
-			written := 0
-			for j, s := range sel {
-				if seenAlias(sel[:j], s.alias) {
-					continue
-				}
-				if written > 0 {
-					b.WriteByte(',')
-				}
-				written++
-				writeQuoted(b, s.alias)
-				b.WriteByte(':')
-				if s.write == nil {
+			rel := 0
+			for _, s := range sel {
+				b.WriteString(s.key)
+				switch {
+				case s.child != nil:
+					s.child.write(b, loaded[rel*stride+n], s.childFields, nil)
+					rel++
+				case s.write == nil:
 					writeQuoted(b, name)
-					continue
+				default:
+					s.write.(func(*bytes.Buffer, *T))(b, v)
 				}
-				s.write.(func(*bytes.Buffer, *T))(b, v)
 			}
 			b.WriteByte('}')
+			n++
 		}
 		b.WriteByte(']')
-		return rendered(b.Bytes()), true
 	}
 	return t
 }
 
-// seenAlias reports whether an earlier field has the same response key; the
-// first one wins, as in gqlgen's field sets.
-func seenAlias(earlier []selected, alias string) bool {
-	for _, s := range earlier {
-		if s.alias == alias {
-			return true
-		}
-	}
-	return false
+// relationOf is a relation of T as written in the leafTypes table.
+type relationOf[T any] struct {
+	child string
+	load  func(context.Context, *T) (any, bool, error)
 }
-
-// rendered is a finished piece of the response.
-type rendered []byte
-
-// MarshalGQL writes the bytes.
-func (r rendered) MarshalGQL(w io.Writer) { _, _ = w.Write(r) }
 
 // leafTypes are the object types whose lists take the fast path. A field
 // missing here only means its lists go through gqlgen.
@@ -256,6 +358,13 @@ var leafTypes = map[string]*leafType{
 		"dsp":          func(b *bytes.Buffer, v *domain.Enni) { writeOptString(b, v.Dsp) },
 		"deliveryMode": func(b *bytes.Buffer, v *domain.Enni) { writeOptString(b, v.DeliveryMode) },
 		"active":       func(b *bytes.Buffer, v *domain.Enni) { writeBool(b, v.Active) },
+	}, map[string]relationOf[domain.Enni]{
+		"projects": {"Project", func(ctx context.Context, v *domain.Enni) (any, bool, error) {
+			if v.ShortName == nil {
+				return []*domain.Project{}, true, nil
+			}
+			return loaders.For(ctx).ProjectsOfClientIndexed(ctx, *v.ShortName)
+		}},
 	}),
 	"Project": newLeafType("Project", []string{"Project", "Node"}, map[string]func(*bytes.Buffer, *domain.Project){
 		"id":         func(b *bytes.Buffer, v *domain.Project) { writeQuoted(b, v.ID()) },
@@ -264,24 +373,31 @@ var leafTypes = map[string]*leafType{
 		"startDate":  func(b *bytes.Buffer, v *domain.Project) { writeOptMarshaler(b, v.StartDate) },
 		"endDate":    func(b *bytes.Buffer, v *domain.Project) { writeOptMarshaler(b, v.EndDate) },
 		"clientCode": func(b *bytes.Buffer, v *domain.Project) { writeOptString(b, v.ClientCode) },
+	}, map[string]relationOf[domain.Project]{
+		"ennis": {"Enni", func(ctx context.Context, v *domain.Project) (any, bool, error) {
+			if v.ClientCode == nil {
+				return []*domain.Enni{}, true, nil
+			}
+			return loaders.For(ctx).EnnisOfClientIndexed(ctx, *v.ClientCode, domain.EnniFilter{})
+		}},
 	}),
 	"BillingSite": newLeafType("BillingSite", []string{"BillingSite", "Node"}, map[string]func(*bytes.Buffer, *domain.BillingSite){
 		"id":          func(b *bytes.Buffer, v *domain.BillingSite) { writeQuoted(b, v.ID()) },
 		"code":        func(b *bytes.Buffer, v *domain.BillingSite) { writeQuoted(b, v.Code) },
 		"description": func(b *bytes.Buffer, v *domain.BillingSite) { writeOptString(b, v.Description) },
-	}),
+	}, nil),
 	"TerminateReason": newLeafType("TerminateReason", []string{"TerminateReason"}, map[string]func(*bytes.Buffer, *domain.TerminateReason){
 		"code":  func(b *bytes.Buffer, v *domain.TerminateReason) { writeOptMarshaler(b, v.Code) },
 		"label": func(b *bytes.Buffer, v *domain.TerminateReason) { writeQuoted(b, v.Label) },
-	}),
+	}, nil),
 	"ChangeReason": newLeafType("ChangeReason", []string{"ChangeReason"}, map[string]func(*bytes.Buffer, *domain.ChangeReason){
 		"code":  func(b *bytes.Buffer, v *domain.ChangeReason) { writeOptMarshaler(b, v.Code) },
 		"label": func(b *bytes.Buffer, v *domain.ChangeReason) { writeQuoted(b, v.Label) },
-	}),
+	}, nil),
 	"SiteConnectionType": newLeafType("SiteConnectionType", []string{"SiteConnectionType"}, map[string]func(*bytes.Buffer, *domain.SiteConnectionType){
 		"code":  func(b *bytes.Buffer, v *domain.SiteConnectionType) { writeOptMarshaler(b, v.Code) },
 		"label": func(b *bytes.Buffer, v *domain.SiteConnectionType) { writeQuoted(b, v.Label) },
-	}),
+	}, nil),
 }
 
 func writeBool(b *bytes.Buffer, v bool) {
@@ -315,30 +431,33 @@ const hexDigits = "0123456789ABCDEF"
 // writeQuoted writes s as a JSON string exactly as gqlgen's
 // graphql.MarshalString does: only control characters, backslash and the
 // double quote are escaped; other bytes, invalid UTF-8 included, are copied.
+// It walks bytes, not runes: every byte it escapes is ASCII.
 func writeQuoted(b *bytes.Buffer, s string) {
 	b.WriteByte('"')
 	start := 0
-	for i, c := range s {
-		if c < 0x20 || c == '\\' || c == '"' {
-			b.WriteString(s[start:i])
-			switch c {
-			case '\t':
-				b.WriteString(`\t`)
-			case '\r':
-				b.WriteString(`\r`)
-			case '\n':
-				b.WriteString(`\n`)
-			case '\\':
-				b.WriteString(`\\`)
-			case '"':
-				b.WriteString(`\"`)
-			default:
-				b.WriteString(`\u00`)
-				b.WriteByte(hexDigits[c>>4])
-				b.WriteByte(hexDigits[c&0xf])
-			}
-			start = i + 1
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '\\' && c != '"' {
+			continue
 		}
+		b.WriteString(s[start:i])
+		switch c {
+		case '\t':
+			b.WriteString(`\t`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '"':
+			b.WriteString(`\"`)
+		default:
+			b.WriteString(`\u00`)
+			b.WriteByte(hexDigits[c>>4])
+			b.WriteByte(hexDigits[c&0xf])
+		}
+		start = i + 1
 	}
 	b.WriteString(s[start:])
 	b.WriteByte('"')

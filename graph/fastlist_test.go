@@ -34,6 +34,7 @@ type fakeUpstream struct {
 	ennis     []*domain.Enni
 	sites     map[string]*domain.BillingSite
 	nilInList bool
+	ennisErr  error
 }
 
 func (f *fakeUpstream) Projects(context.Context, domain.ProjectFilter) ([]*domain.Project, error) {
@@ -44,6 +45,9 @@ func (f *fakeUpstream) Projects(context.Context, domain.ProjectFilter) ([]*domai
 }
 
 func (f *fakeUpstream) Ennis(_ context.Context, flt domain.EnniFilter) ([]*domain.Enni, error) {
+	if f.ennisErr != nil {
+		return nil, f.ennisErr
+	}
 	if f.nilInList {
 		return []*domain.Enni{f.ennis[0], nil}, nil
 	}
@@ -129,42 +133,58 @@ func TestFastListsMatchGqlgen(t *testing.T) {
 		name      string
 		query     string
 		nilInList bool
+		ennisErr  error
 	}{
-		{"every Enni field", `{ ennis { ` + allEnni + ` } }`, false},
-		{"every Project field", `{ projects { ` + allProject + ` } }`, false},
-		{"reason lists", `{ terminateReasons { code label __typename } changeReasons { code label } siteConnectionTypes { label code } }`, false},
-		{"billing sites with a null", `{ billingSites(codes: ["BS1", "NOPE", "BS2", "BS1"]) { id code description __typename } }`, false},
-		{"aliases and repeats", `{ ennis { a: reference reference a: reference b: active } }`, false},
-		{"fragments and Node", `{ ennis { ...F ... on Node { id } ... on Enni { offer } } } fragment F on Enni { label }`, false},
-		{"skip and include", `{ ennis { reference label @skip(if: true) active @include(if: false) code @include(if: true) } }`, false},
-		{"nested relation falls back, leaf child is fast", `{ projects { code ennis { reference label } } }`, false},
-		{"nested relation with filter", `{ projects { ennis(filter: {active: true}) { reference } } }`, false},
-		{"enni projects", `{ ennis { reference projects { code startDate } } }`, false},
-		{"one fragment field merged differently in two places", `{ projects { ...F ennis { label } } project(code: "P1") { ...F } } fragment F on Project { ennis { reference } }`, false},
-		{"and the other way round", `{ project(code: "P1") { ...F } projects { ...F ennis { label } } } fragment F on Project { ennis { reference } }`, false},
-		{"nil element in a non-null list falls back", `{ ennis { reference } }`, true},
-		{"empty selection after skip falls back", `{ ennis { reference @skip(if: true) __typename @skip(if: true) } }`, false},
+		{"every Enni field", `{ ennis { ` + allEnni + ` } }`, false, nil},
+		{"every Project field", `{ projects { ` + allProject + ` } }`, false, nil},
+		{"reason lists", `{ terminateReasons { code label __typename } changeReasons { code label } siteConnectionTypes { label code } }`, false, nil},
+		{"billing sites with a null", `{ billingSites(codes: ["BS1", "NOPE", "BS2", "BS1"]) { id code description __typename } }`, false, nil},
+		{"aliases and repeats", `{ ennis { a: reference reference a: reference b: active } }`, false, nil},
+		{"fragments and Node", `{ ennis { ...F ... on Node { id } ... on Enni { offer } } } fragment F on Enni { label }`, false, nil},
+		{"skip and include", `{ ennis { reference label @skip(if: true) active @include(if: false) code @include(if: true) } }`, false, nil},
+		{"nested relation", `{ projects { code ennis { reference label } } }`, false, nil},
+		{"nested relation, aliases, __typename, two relations", `{ projects { a: code ennis { r: reference __typename } b: ennis { label } code } }`, false, nil},
+		{"one relation asked twice, selections merged", `{ projects { ennis { reference } ennis { label reference } } }`, false, nil},
+		{"relation under fragments", `{ projects { ... on Project { ennis { ...E } } } } fragment E on Enni { reference ... on Node { id } }`, false, nil},
+		{"deeper relation falls back", `{ projects { code ennis { reference projects { code } } } }`, false, nil},
+		{"filtered root without look-ahead falls back", `{ projects(filter: {code: "P1"}) { code ennis { reference } } }`, false, nil},
+		{"failing relation falls back with gqlgen's errors", `{ projects { code ennis { reference } } }`, false, errors.New("boom")},
+		{"nested relation with filter", `{ projects { ennis(filter: {active: true}) { reference } } }`, false, nil},
+		{"enni projects", `{ ennis { reference projects { code startDate } } }`, false, nil},
+		{"one fragment field merged differently in two places", `{ projects { ...F ennis { label } } project(code: "P1") { ...F } } fragment F on Project { ennis { reference } }`, false, nil},
+		{"and the other way round", `{ project(code: "P1") { ...F } projects { ...F ennis { label } } } fragment F on Project { ennis { reference } }`, false, nil},
+		{"nil element in a non-null list falls back", `{ ennis { reference } }`, true, nil},
+		{"empty selection after skip falls back", `{ ennis { reference @skip(if: true) __typename @skip(if: true) } }`, false, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			want := serve(t, newFake(tc.nilInList), false, tc.query)
-			got := serve(t, newFake(tc.nilInList), true, tc.query)
+			fake := func() *fakeUpstream {
+				f := newFake(tc.nilInList)
+				f.ennisErr = tc.ennisErr
+				return f
+			}
+			want := serve(t, fake(), false, tc.query)
+			got := serve(t, fake(), true, tc.query)
 			require.Equal(t, want, got)
 		})
 	}
 }
 
 // TestFastListsTakesThePath proves the fast path runs: the middleware hands
-// gqlgen a marshaler, not the typed list, for a leaf-only list, and the
-// typed list otherwise.
+// gqlgen a marshaler, not the typed list, for a leaf-only list and for a
+// relation that look-ahead has started, and the typed list otherwise. The
+// field observed is the one aliased "root".
 func TestFastListsTakesThePath(t *testing.T) {
 	tests := []struct {
 		name  string
 		query string
 		fast  bool
 	}{
-		{"leaf-only list", `{ ennis { reference } }`, true},
-		{"nested relation", `{ ennis { projects { code } } }`, false},
+		{"leaf-only list", `{ root: ennis { reference } }`, true},
+		{"relation started by look-ahead", `{ root: ennis { projects { code } } }`, true},
+		{"relation started by look-ahead, other way", `{ root: projects { ennis { reference } } }`, true},
+		{"relation that would wait for a batch", `{ root: projects(filter: {code: "P1"}) { ennis { reference } } }`, false},
+		{"relation two levels deep", `{ root: ennis { projects { ennis { reference } } } }`, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -173,9 +193,11 @@ func TestFastListsTakesThePath(t *testing.T) {
 			srv.AddTransport(transport.POST{})
 			srv.AroundFields(func(ctx context.Context, next graphql.Resolver) (any, error) {
 				res, err := next(ctx)
-				if graphql.GetFieldContext(ctx).Field.Name == "ennis" {
+				if graphql.GetFieldContext(ctx).Field.Alias == "root" {
 					_, sawMarshaler = res.(graphql.Marshaler)
-					_, sawList = res.([]*domain.Enni)
+					_, isEnnis := res.([]*domain.Enni)
+					_, isProjects := res.([]*domain.Project)
+					sawList = isEnnis || isProjects
 				}
 				return res, err
 			})
@@ -186,6 +208,7 @@ func TestFastListsTakesThePath(t *testing.T) {
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
 			require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+			require.NotContains(t, rec.Body.String(), `"errors"`)
 			require.Equal(t, tc.fast, sawMarshaler)
 			require.Equal(t, !tc.fast, sawList)
 		})

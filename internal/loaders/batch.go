@@ -54,20 +54,40 @@ func (l *Loaders) BillingSites(ctx context.Context, codes []string) ([]*domain.B
 // When the list for f is already fetched or in flight (look-ahead started
 // it), the answer comes from a per-request index with no batching wait.
 func (l *Loaders) EnnisOfClient(ctx context.Context, client string, f domain.EnniFilter) ([]*domain.Enni, error) {
-	if f.ShortName == nil && l.lists.started(enniListKey(f)) {
-		idx, err := l.ennisByShortName(ctx, f)
-		return idx.get(client), err
+	if list, ok, err := l.EnnisOfClientIndexed(ctx, client, f); ok {
+		return list, err
 	}
 	return l.ennisByClient.Load(ctx, clientKey{client: client, filter: newEnniFilterKey(f)})()
 }
 
+// EnnisOfClientIndexed is EnnisOfClient when it needs no batching wait: ok
+// is false, and nothing is loaded, unless the list for f is already fetched
+// or in flight in this request.
+func (l *Loaders) EnnisOfClientIndexed(ctx context.Context, client string, f domain.EnniFilter) (list []*domain.Enni, ok bool, err error) {
+	if f.ShortName != nil || !l.lists.started(enniListKey(f)) {
+		return nil, false, nil
+	}
+	idx, err := l.ennisByShortName(ctx, f)
+	return idx.get(client), true, err
+}
+
 // ProjectsOfClient returns the projects whose clientCode is client.
 func (l *Loaders) ProjectsOfClient(ctx context.Context, client string) ([]*domain.Project, error) {
-	if l.lists.started(projectListKey(domain.ProjectFilter{})) {
-		idx, err := l.projectsByClientCode(ctx)
-		return idx.get(client), err
+	if list, ok, err := l.ProjectsOfClientIndexed(ctx, client); ok {
+		return list, err
 	}
 	return l.projectsByClient.Load(ctx, client)()
+}
+
+// ProjectsOfClientIndexed is ProjectsOfClient when it needs no batching
+// wait: ok is false, and nothing is loaded, unless the unfiltered project
+// list is already fetched or in flight in this request.
+func (l *Loaders) ProjectsOfClientIndexed(ctx context.Context, client string) (list []*domain.Project, ok bool, err error) {
+	if !l.lists.started(projectListKey(domain.ProjectFilter{})) {
+		return nil, false, nil
+	}
+	idx, err := l.projectsByClientCode(ctx)
+	return idx.get(client), true, err
 }
 
 func (l *Loaders) batchProjectByCode(ctx context.Context, codes []string) []*dataloader.Result[*domain.Project] {
