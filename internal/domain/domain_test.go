@@ -2,6 +2,7 @@ package domain
 
 import (
 	"bytes"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -40,4 +41,14 @@ func TestEnumUnmarshal(t *testing.T) {
 	require.Error(t, o.UnmarshalGQL("bpea"))
 	var c SiteConnectionTypeCode
 	require.Error(t, c.UnmarshalGQL(1))
+}
+
+// TestEnumMarshal checks enum values are written exactly as strconv.Quote
+// writes them, names and oddities alike.
+func TestEnumMarshal(t *testing.T) {
+	for _, v := range []string{"BPEA", "MOVE_WITH_COVAGE_LINK", "_x9", "", `a"b`, "é", "a b", "\x00"} {
+		var buf bytes.Buffer
+		Offer(v).MarshalGQL(&buf)
+		require.Equal(t, strconv.Quote(v), buf.String())
+	}
 }

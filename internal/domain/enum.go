@@ -110,8 +110,27 @@ func (c *SiteConnectionTypeCode) UnmarshalGQL(v any) error {
 	return readEnum(v, c, SiteConnectionTypeCodes, "SiteConnectionTypeCode")
 }
 
+// writeEnum writes an enum value as a JSON string. Enum names are GraphQL
+// names ([_A-Za-z][_0-9A-Za-z]*), which need no escaping, so the common case
+// writes them between quotes with no allocation; anything else is quoted.
 func writeEnum(w io.Writer, name string) {
-	_, _ = io.WriteString(w, strconv.Quote(name))
+	if !isName(name) {
+		_, _ = io.WriteString(w, strconv.Quote(name))
+		return
+	}
+	_, _ = io.WriteString(w, `"`)
+	_, _ = io.WriteString(w, name)
+	_, _ = io.WriteString(w, `"`)
+}
+
+func isName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '_' && (c < 'A' || c > 'Z') && (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 func readEnum[T ~string](v any, dst *T, valid []T, typeName string) error {

@@ -18,30 +18,30 @@ import (
 
 // ProjectByCode returns the project with this code, or nil.
 func (l *Loaders) ProjectByCode(ctx context.Context, code string) (*domain.Project, error) {
-	return l.projectByCode.Load(ctx, code)()
+	return l.projectByCode.get().Load(ctx, code)()
 }
 
 // EnniByReference returns the door with this reference, or nil.
 func (l *Loaders) EnniByReference(ctx context.Context, ref string) (*domain.Enni, error) {
-	return l.enniByReference.Load(ctx, ref)()
+	return l.enniByReference.get().Load(ctx, ref)()
 }
 
 // BusinessByCode returns the business with this code, or nil.
 func (l *Loaders) BusinessByCode(ctx context.Context, code string) (*domain.Business, error) {
-	return l.businessByCode.Load(ctx, code)()
+	return l.businessByCode.get().Load(ctx, code)()
 }
 
 // BillingSite returns the billing site with this code, or nil when upstream
 // has none.
 func (l *Loaders) BillingSite(ctx context.Context, code string) (*domain.BillingSite, error) {
-	return l.billingSite.Load(ctx, code)()
+	return l.billingSite.get().Load(ctx, code)()
 }
 
 // BillingSites returns one entry per code, in order; nil where upstream has
 // no such site. Duplicate codes cost nothing, and the first failure is
 // returned with whatever loaded.
 func (l *Loaders) BillingSites(ctx context.Context, codes []string) ([]*domain.BillingSite, error) {
-	sites, errs := l.billingSite.LoadMany(ctx, codes)()
+	sites, errs := l.billingSite.get().LoadMany(ctx, codes)()
 	for _, err := range errs {
 		if err != nil {
 			return sites, err
@@ -57,7 +57,7 @@ func (l *Loaders) EnnisOfClient(ctx context.Context, client string, f domain.Enn
 	if list, ok, err := l.EnnisOfClientIndexed(ctx, client, f); ok {
 		return list, err
 	}
-	return l.ennisByClient.Load(ctx, clientKey{client: client, filter: newEnniFilterKey(f)})()
+	return l.ennisByClient.get().Load(ctx, clientKey{client: client, filter: newEnniFilterKey(f)})()
 }
 
 // EnnisOfClientIndexed is EnnisOfClient when it needs no batching wait: ok
@@ -76,7 +76,7 @@ func (l *Loaders) ProjectsOfClient(ctx context.Context, client string) ([]*domai
 	if list, ok, err := l.ProjectsOfClientIndexed(ctx, client); ok {
 		return list, err
 	}
-	return l.projectsByClient.Load(ctx, client)()
+	return l.projectsByClient.get().Load(ctx, client)()
 }
 
 // ProjectsOfClientIndexed is ProjectsOfClient when it needs no batching

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -81,25 +82,45 @@ type Loaders struct {
 	// billingSlots bounds the request's concurrent billing-site GETs.
 	billingSlots chan struct{}
 
-	projectByCode    *dataloader.Loader[string, *domain.Project]
-	enniByReference  *dataloader.Loader[string, *domain.Enni]
-	businessByCode   *dataloader.Loader[string, *domain.Business]
-	billingSite      *dataloader.Loader[string, *domain.BillingSite]
-	ennisByClient    *dataloader.Loader[clientKey, []*domain.Enni]
-	projectsByClient *dataloader.Loader[string, []*domain.Project]
+	projectByCode    lazy[string, *domain.Project]
+	enniByReference  lazy[string, *domain.Enni]
+	businessByCode   lazy[string, *domain.Business]
+	billingSite      lazy[string, *domain.BillingSite]
+	ennisByClient    lazy[clientKey, []*domain.Enni]
+	projectsByClient lazy[string, []*domain.Project]
 }
 
-// New returns fresh loaders for one request.
+// New returns fresh loaders for one request. Each dataloader is built on
+// first use: most requests need none or one of them, and building all six
+// was a tenth of a small request's allocations.
 func New(up Upstream, cfg Config) *Loaders {
 	cfg = cfg.withDefaults()
 	l := &Loaders{up: up, cfg: cfg, billingSlots: make(chan struct{}, cfg.BillingSitePool)}
-	l.projectByCode = newLoader(cfg, "project_by_code", l.batchProjectByCode)
-	l.enniByReference = newLoader(cfg, "enni_by_reference", l.batchEnniByReference)
-	l.businessByCode = newLoader(cfg, "business_by_code", l.batchBusinessByCode)
-	l.billingSite = newLoader(cfg, "billing_site", l.batchBillingSite)
-	l.ennisByClient = newLoader(cfg, "ennis_by_client", l.batchEnnisByClient)
-	l.projectsByClient = newLoader(cfg, "projects_by_client", l.batchProjectsByClient)
+	l.projectByCode.init(&l.cfg, "project_by_code", l.batchProjectByCode)
+	l.enniByReference.init(&l.cfg, "enni_by_reference", l.batchEnniByReference)
+	l.businessByCode.init(&l.cfg, "business_by_code", l.batchBusinessByCode)
+	l.billingSite.init(&l.cfg, "billing_site", l.batchBillingSite)
+	l.ennisByClient.init(&l.cfg, "ennis_by_client", l.batchEnnisByClient)
+	l.projectsByClient.init(&l.cfg, "projects_by_client", l.batchProjectsByClient)
 	return l
+}
+
+// lazy is a dataloader built the first time it is asked for.
+type lazy[K comparable, V any] struct {
+	once   sync.Once
+	loader *dataloader.Loader[K, V]
+	cfg    *Config
+	name   string
+	batch  dataloader.BatchFunc[K, V]
+}
+
+func (z *lazy[K, V]) init(cfg *Config, name string, batch dataloader.BatchFunc[K, V]) {
+	z.cfg, z.name, z.batch = cfg, name, batch
+}
+
+func (z *lazy[K, V]) get() *dataloader.Loader[K, V] {
+	z.once.Do(func() { z.loader = newLoader(*z.cfg, z.name, z.batch) })
+	return z.loader
 }
 
 func newLoader[K comparable, V any](cfg Config, name string, fn dataloader.BatchFunc[K, V]) *dataloader.Loader[K, V] {
