@@ -90,8 +90,9 @@ func New(opts Options) http.Handler {
 // the transports we serve, a bounded query cache, and our error handling.
 func newGraphQL(opts Options) *handler.Server {
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: &graph.Resolver{}}))
-	secureServer(srv, opts.Security)
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](opts.QueryCacheSize))
+	parsed := lru.New[*ast.QueryDocument](opts.QueryCacheSize)
+	secureServer(srv, opts.Security, parsed)
+	srv.SetQueryCache(parsed)
 	srv.SetErrorPresenter(graph.NewErrorPresenter(opts.Logger))
 	srv.SetRecoverFunc(graph.NewRecoverFunc(opts.Logger))
 	// FastLists writes lists of plain leaf fields straight to JSON

@@ -77,6 +77,12 @@ func (l Limits) withDefaults() Limits {
 type operationLimits struct {
 	l               Limits
 	noIntrospection bool
+	// parsed is gqlgen's query cache. gqlgen parses a query, and caches it,
+	// only after MutateOperationParameters has let it through with these
+	// same limits, so a query found there needs no second look: the common
+	// case, where clients send the same few queries again and again, skips
+	// one parse per request.
+	parsed graphql.Cache[*ast.QueryDocument]
 }
 
 var _ interface {
@@ -93,7 +99,12 @@ func limitError(code string, format string, args ...any) *gqlerror.Error {
 }
 
 // MutateOperationParameters checks the shape limits on the raw query.
-func (o operationLimits) MutateOperationParameters(_ context.Context, p *graphql.RawParams) *gqlerror.Error {
+func (o operationLimits) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
+	if o.parsed != nil {
+		if _, ok := o.parsed.Get(ctx, p.Query); ok {
+			return nil
+		}
+	}
 	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: p.Query}, o.l.MaxTokens)
 	if err != nil {
 		if strings.Contains(err.Error(), "exceeded token limit") {

@@ -4,10 +4,12 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // Security is what keeps the gateway safe on the internet. Its zero value is
@@ -64,8 +66,9 @@ func (s Security) withDefaults() Security {
 // secureServer sets up the GraphQL server's transports and the extensions
 // that run before execution, in order: persisted queries resolve the query
 // text, then the limits check it, then gqlgen parses and validates it, then
-// the cost limit runs.
-func secureServer(srv *handler.Server, s Security) {
+// the cost limit runs. parsed is gqlgen's query cache: a query found there
+// has passed the shape limits already.
+func secureServer(srv *handler.Server, s Security, parsed graphql.Cache[*ast.QueryDocument]) {
 	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions}})
 	srv.AddTransport(httpTransport{maxTokens: s.Limits.MaxTokens})
 	srv.SetParserTokenLimit(s.Limits.MaxTokens)
@@ -79,7 +82,7 @@ func secureServer(srv *handler.Server, s Security) {
 	if !s.PersistedOnly {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](s.APQCacheSize)})
 	}
-	srv.Use(operationLimits{l: s.Limits, noIntrospection: s.DisableIntrospection})
+	srv.Use(operationLimits{l: s.Limits, noIntrospection: s.DisableIntrospection, parsed: parsed})
 }
 
 // guardHTTP wraps /query, outermost first: CORS (so that every answer,
