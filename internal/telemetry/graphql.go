@@ -24,17 +24,22 @@ type GraphQL struct {
 	metrics *Metrics
 	tracer  trace.Tracer
 	log     *slog.Logger
+	// tracing is false without a tracer provider: then no span is started
+	// and no trace context read, which a no-op tracer would still pay for
+	// on every request.
+	tracing bool
 }
 
 // NewGraphQL returns the GraphQL observer. m and tp may be nil.
 func NewGraphQL(m *Metrics, tp trace.TracerProvider, log *slog.Logger) *GraphQL {
+	tracing := Tracing(tp)
 	if tp == nil {
 		tp = noop.NewTracerProvider()
 	}
 	if log == nil {
 		log = slog.Default()
 	}
-	return &GraphQL{metrics: m, tracer: tp.Tracer(tracerName), log: log}
+	return &GraphQL{metrics: m, tracer: tp.Tracer(tracerName), log: log, tracing: tracing}
 }
 
 // Middleware writes one log line and one histogram sample per GraphQL
@@ -54,7 +59,9 @@ func (g *GraphQL) Middleware(next http.Handler) http.Handler {
 			req = &Request{start: time.Now()}
 			r = r.WithContext(context.WithValue(r.Context(), requestKey{}, req))
 		}
-		r = r.WithContext(prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header)))
+		if g.tracing {
+			r = r.WithContext(prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header)))
+		}
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
 		elapsed := time.Since(req.start)
@@ -127,20 +134,23 @@ func (e extension) InterceptResponse(ctx context.Context, next graphql.ResponseH
 		req.setOperation(label, opType)
 	}
 
-	spanName := "graphql"
-	if opType != "" {
-		spanName = opType
-	}
-	if name != "" {
-		spanName += " " + label
-	}
-	ctx, span := e.g.tracer.Start(ctx, spanName, trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithAttributes(
-			attribute.String("graphql.operation.name", name),
-			attribute.String("graphql.operation.type", opType)))
-	defer span.End()
-	if req != nil && req.ID != "" {
-		span.SetAttributes(attribute.String("request.id", req.ID))
+	span := trace.SpanFromContext(ctx) // a no-op span unless tracing
+	if e.g.tracing {
+		spanName := "graphql"
+		if opType != "" {
+			spanName = opType
+		}
+		if name != "" {
+			spanName += " " + label
+		}
+		ctx, span = e.g.tracer.Start(ctx, spanName, trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(
+				attribute.String("graphql.operation.name", name),
+				attribute.String("graphql.operation.type", opType)))
+		defer span.End()
+		if req != nil && req.ID != "" {
+			span.SetAttributes(attribute.String("request.id", req.ID))
+		}
 	}
 
 	resp := next(ctx)
@@ -159,7 +169,7 @@ func (e extension) InterceptResponse(ctx context.Context, next graphql.ResponseH
 	if req != nil {
 		req.addResult(errCodes, len(resp.Errors) > 0, hasData)
 	}
-	if len(errCodes) > 0 {
+	if len(errCodes) > 0 && e.g.tracing {
 		span.SetAttributes(attribute.StringSlice("graphql.error_codes", errCodes))
 		span.SetStatus(codes.Error, errCodes[0])
 	}

@@ -64,3 +64,15 @@ func NewTracerProvider(ctx context.Context, getenv func(string) string, build Bu
 	sdk := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
 	return sdk, sdk.Shutdown, nil
 }
+
+// Tracing reports whether tp records spans: false for nil and for the no-op
+// provider NewTracerProvider returns when tracing is off. The gateway then
+// skips its spans and trace-context handling altogether, which a no-op
+// tracer would still pay for on every request and upstream call.
+func Tracing(tp trace.TracerProvider) bool {
+	if tp == nil {
+		return false
+	}
+	_, off := tp.(noop.TracerProvider)
+	return !off
+}

@@ -9,7 +9,6 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
-	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // referentialPath precedes the endpoint name in every data call's path.
@@ -37,17 +36,17 @@ type Upstream struct {
 //
 // m and tp may be nil.
 func NewUpstream(next http.RoundTripper, m *Metrics, tp trace.TracerProvider) *Upstream {
-	if tp == nil {
-		tp = noop.NewTracerProvider()
-	}
 	u := &Upstream{metrics: m}
-	traced := otelhttp.NewTransport(next,
-		otelhttp.WithTracerProvider(tp),
-		otelhttp.WithPropagators(propagation.TraceContext{}),
-		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
-			return "covage " + r.Method + " " + Endpoint(r.URL.Path)
-		}),
-	)
+	traced := next
+	if Tracing(tp) {
+		traced = otelhttp.NewTransport(next,
+			otelhttp.WithTracerProvider(tp),
+			otelhttp.WithPropagators(propagation.TraceContext{}),
+			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+				return "covage " + r.Method + " " + Endpoint(r.URL.Path)
+			}),
+		)
+	}
 	u.rt = roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		return u.roundTrip(traced, r)
 	})
