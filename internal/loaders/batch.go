@@ -32,18 +32,47 @@ func (l *Loaders) BusinessByCode(ctx context.Context, code string) (*domain.Busi
 }
 
 // BillingSite returns the billing site with this code, or nil when upstream
-// has none.
+// has none. Covage has no multi-get, so a batch could not save a single
+// call: each distinct code is one GET, started at once (no batching wait),
+// remembered for the rest of the request, and never more than
+// BillingSitePool in flight in the request.
 func (l *Loaders) BillingSite(ctx context.Context, code string) (*domain.BillingSite, error) {
-	return l.billingSite.get().Load(ctx, code)()
+	return remember(ctx, &l.lists, "billing_site/"+code, func() (*domain.BillingSite, error) {
+		select {
+		case l.billingSlots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		defer func() { <-l.billingSlots }()
+		site, err := l.up.BillingSite(ctx, code)
+		if err != nil && l.cfg.IsNotFound(err) {
+			return nil, nil
+		}
+		return site, err
+	})
 }
 
 // BillingSites returns one entry per code, in order; nil where upstream has
 // no such site. Duplicate codes cost nothing, and the first failure is
 // returned with whatever loaded.
 func (l *Loaders) BillingSites(ctx context.Context, codes []string) ([]*domain.BillingSite, error) {
-	sites, errs := l.billingSite.get().LoadMany(ctx, codes)()
-	for _, err := range errs {
-		if err != nil {
+	sites := make([]*domain.BillingSite, len(codes))
+	errs := make([]error, len(codes))
+	first := make(map[string]int, len(codes))
+	var wg sync.WaitGroup
+	for i, code := range codes {
+		if _, dup := first[code]; dup {
+			continue
+		}
+		first[code] = i
+		wg.Go(func() { sites[i], errs[i] = l.BillingSite(ctx, code) })
+	}
+	wg.Wait()
+	for i, code := range codes {
+		sites[i] = sites[first[code]]
+	}
+	for _, code := range codes {
+		if err := errs[first[code]]; err != nil {
 			return sites, err
 		}
 	}
@@ -121,33 +150,6 @@ func (l *Loaders) batchBusinessByCode(ctx context.Context, codes []string) []*da
 func (l *Loaders) batchProjectsByClient(ctx context.Context, clients []string) []*dataloader.Result[[]*domain.Project] {
 	idx, err := l.projectsByClientCode(ctx)
 	return answer(clients, idx, err)
-}
-
-// batchBillingSite runs one GET per distinct code (Covage has no multi-get),
-// concurrently but never more than BillingSitePool at once in the request,
-// even when the keys arrive in several batches. A missing site is nil, not
-// an error.
-func (l *Loaders) batchBillingSite(ctx context.Context, codes []string) []*dataloader.Result[*domain.BillingSite] {
-	results := make([]*dataloader.Result[*domain.BillingSite], len(codes))
-	var wg sync.WaitGroup
-	for i, code := range codes {
-		wg.Go(func() {
-			select {
-			case l.billingSlots <- struct{}{}:
-			case <-ctx.Done():
-				results[i] = &dataloader.Result[*domain.BillingSite]{Error: ctx.Err()}
-				return
-			}
-			defer func() { <-l.billingSlots }()
-			site, err := l.up.BillingSite(ctx, code)
-			if err != nil && l.cfg.IsNotFound(err) {
-				site, err = nil, nil
-			}
-			results[i] = &dataloader.Result[*domain.BillingSite]{Data: site, Error: err}
-		})
-	}
-	wg.Wait()
-	return results
 }
 
 // batchEnnisByClient groups its keys by door filter; each group costs one

@@ -85,7 +85,6 @@ type Loaders struct {
 	projectByCode    lazy[string, *domain.Project]
 	enniByReference  lazy[string, *domain.Enni]
 	businessByCode   lazy[string, *domain.Business]
-	billingSite      lazy[string, *domain.BillingSite]
 	ennisByClient    lazy[clientKey, []*domain.Enni]
 	projectsByClient lazy[string, []*domain.Project]
 }
@@ -99,7 +98,6 @@ func New(up Upstream, cfg Config) *Loaders {
 	l.projectByCode.init(&l.cfg, "project_by_code", l.batchProjectByCode)
 	l.enniByReference.init(&l.cfg, "enni_by_reference", l.batchEnniByReference)
 	l.businessByCode.init(&l.cfg, "business_by_code", l.batchBusinessByCode)
-	l.billingSite.init(&l.cfg, "billing_site", l.batchBillingSite)
 	l.ennisByClient.init(&l.cfg, "ennis_by_client", l.batchEnnisByClient)
 	l.projectsByClient.init(&l.cfg, "projects_by_client", l.batchProjectsByClient)
 	return l
