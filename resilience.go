@@ -7,6 +7,7 @@ import (
 	"github.com/covage/gateway/internal/config"
 	"github.com/covage/gateway/internal/covage"
 	"github.com/covage/gateway/internal/loaders"
+	"github.com/covage/gateway/internal/telemetry"
 )
 
 // resilient adds the retry and circuit breaker settings to the client's
@@ -30,8 +31,9 @@ func resilient(cfg config.Config, cc covage.Config) covage.Config {
 }
 
 // sharedCache wraps the client in the cache shared across requests, unless
-// every endpoint's TTL is 0.
-func sharedCache(cfg config.Config, client *covage.Client) (loaders.Upstream, error) {
+// every endpoint's TTL is 0. Its hits, misses and stale answers are counted
+// in m's gateway_cache_events_total.
+func sharedCache(cfg config.Config, client *covage.Client, m *telemetry.Metrics) (loaders.Upstream, error) {
 	r := cfg.Resilience
 	on := false
 	for _, ttl := range r.EndpointTTL {
@@ -54,5 +56,10 @@ func sharedCache(cfg config.Config, client *covage.Client) (loaders.Upstream, er
 		StaleTTL:    stale,
 		MaxEntries:  r.CacheMaxEntries,
 		CallTimeout: callTimeout,
+		Hooks: cache.Hooks{
+			OnHit:   func(e string) { m.CacheEvent(e, "hit") },
+			OnMiss:  func(e string) { m.CacheEvent(e, "miss") },
+			OnStale: func(e string) { m.CacheEvent(e, "stale") },
+		},
 	})
 }

@@ -74,7 +74,7 @@ func run(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	upstream, err := sharedCache(cfg, client)
+	upstream, err := sharedCache(cfg, client, obs.metrics)
 	if err != nil {
 		return err
 	}
