@@ -19,6 +19,7 @@ func (r *queryResolver) Businesses(ctx context.Context) ([]*domain.Business, err
 
 // Business is the resolver for the business field.
 func (r *queryResolver) Business(ctx context.Context, code string) (*domain.Business, error) {
+	ctx = lone(ctx, businessByCodeFields)
 	return loaders.For(ctx).BusinessByCode(ctx, code)
 }
 

@@ -18,6 +18,7 @@ func (r *enniResolver) Projects(ctx context.Context, obj *domain.Enni) ([]*domai
 	if obj.ShortName == nil {
 		return []*domain.Project{}, nil
 	}
+	ctx = lone(ctx, projectsOfClientFields)
 	return loaders.For(ctx).ProjectsOfClient(ctx, *obj.ShortName)
 }
 
@@ -28,6 +29,7 @@ func (r *queryResolver) Ennis(ctx context.Context, filter *domain.EnniFilter) ([
 
 // Enni is the resolver for the enni field.
 func (r *queryResolver) Enni(ctx context.Context, reference string) (*domain.Enni, error) {
+	ctx = lone(ctx, enniByReferenceFields)
 	return loaders.For(ctx).EnniByReference(ctx, reference)
 }
 

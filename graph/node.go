@@ -17,11 +17,11 @@ func node(ctx context.Context, id string) (domain.Node, error) {
 	l := loaders.For(ctx)
 	switch kind {
 	case domain.KindProject:
-		return orNil(l.ProjectByCode(ctx, key))
+		return orNil(l.ProjectByCode(lone(ctx, projectByCodeFields), key))
 	case domain.KindEnni:
-		return orNil(l.EnniByReference(ctx, key))
+		return orNil(l.EnniByReference(lone(ctx, enniByReferenceFields), key))
 	case domain.KindBusiness:
-		return orNil(l.BusinessByCode(ctx, key))
+		return orNil(l.BusinessByCode(lone(ctx, businessByCodeFields), key))
 	case domain.KindBillingSite:
 		return orNil(l.BillingSite(ctx, key))
 	}

@@ -18,6 +18,7 @@ func (r *projectResolver) Ennis(ctx context.Context, obj *domain.Project, filter
 	if obj.ClientCode == nil {
 		return []*domain.Enni{}, nil
 	}
+	ctx = lone(ctx, ennisOfClientFields)
 	return loaders.For(ctx).EnnisOfClient(ctx, *obj.ClientCode, deref(filter))
 }
 
@@ -28,6 +29,7 @@ func (r *queryResolver) Projects(ctx context.Context, filter *domain.ProjectFilt
 
 // Project is the resolver for the project field.
 func (r *queryResolver) Project(ctx context.Context, code string) (*domain.Project, error) {
+	ctx = lone(ctx, projectByCodeFields)
 	return loaders.For(ctx).ProjectByCode(ctx, code)
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/covage/gateway/internal/demo"
 	"github.com/covage/gateway/internal/domain"
+	"github.com/covage/gateway/internal/gateway"
 )
 
 const (
@@ -146,6 +147,38 @@ func TestBillingSitesPool(t *testing.T) {
 			require.Len(t, e.upstream(), 40)
 			require.LessOrEqual(t, e.demo.MaxInFlight("billing_site"), int64(limit))
 			require.Greater(t, e.demo.MaxInFlight("billing_site"), int64(1), "the pool must run GETs concurrently")
+		})
+	}
+}
+
+// TestLoneKeysSkipTheBatchWindow runs with a 30-second batching window and
+// a 5-second request deadline, so that a lookup that waited for the window
+// would fail (after 30 s: a dataloader thunk outwaits its context) rather
+// than pass slowly. A lookup whose loader can see no other key in the operation skips
+// the window and answers at once, at each level; two aliased lookups still
+// share one batch, which leaves as soon as it is full (MaxBatch 2), and so
+// one upstream call.
+func TestLoneKeysSkipTheBatchWindow(t *testing.T) {
+	e := newEnv(t, withWait(30*time.Second),
+		withSecurity(gateway.Security{RequestTimeout: 5 * time.Second}),
+		withGateway(func(o *gateway.Options) { o.Loaders.MaxBatch = 2 }))
+	cases := []struct {
+		query string
+		want  []string
+	}{
+		{`{ project(code: "FLASH") { code ennis { reference } } }`,
+			[]string{upProjects + "?code=FLASH", upEnnis + "?short_name=DC999"}},
+		{`{ enni(reference: "CN012345") { reference projects { code } } }`,
+			[]string{upEnnis + "?reference=CN012345", upProjects}},
+		{`{ business(code: "AFAUX01234567891") { code } }`, []string{upBusiness}},
+		{`{ node(id: "` + domain.NewID(domain.KindProject, "FLASH") + `") { id } }`, []string{upProjects + "?code=FLASH"}},
+		{`query Q { ...F } fragment F on Query { project(code: "FLASH") { code } }`, []string{upProjects + "?code=FLASH"}},
+		{`{ a: project(code: "FLASH") { code } b: project(code: "FLASH-2") { code } }`, []string{upProjects}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.query, func(t *testing.T) {
+			e.mustQuery(t, tc.query, nil)
+			require.ElementsMatch(t, tc.want, e.upstream())
 		})
 	}
 }

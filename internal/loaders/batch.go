@@ -18,17 +18,17 @@ import (
 
 // ProjectByCode returns the project with this code, or nil.
 func (l *Loaders) ProjectByCode(ctx context.Context, code string) (*domain.Project, error) {
-	return l.projectByCode.get().Load(ctx, code)()
+	return l.projectByCode.load(ctx, code)
 }
 
 // EnniByReference returns the door with this reference, or nil.
 func (l *Loaders) EnniByReference(ctx context.Context, ref string) (*domain.Enni, error) {
-	return l.enniByReference.get().Load(ctx, ref)()
+	return l.enniByReference.load(ctx, ref)
 }
 
 // BusinessByCode returns the business with this code, or nil.
 func (l *Loaders) BusinessByCode(ctx context.Context, code string) (*domain.Business, error) {
-	return l.businessByCode.get().Load(ctx, code)()
+	return l.businessByCode.load(ctx, code)
 }
 
 // BillingSite returns the billing site with this code, or nil when upstream
@@ -86,7 +86,7 @@ func (l *Loaders) EnnisOfClient(ctx context.Context, client string, f domain.Enn
 	if list, ok, err := l.EnnisOfClientIndexed(ctx, client, f); ok {
 		return list, err
 	}
-	return l.ennisByClient.get().Load(ctx, clientKey{client: client, filter: newEnniFilterKey(f)})()
+	return l.ennisByClient.load(ctx, clientKey{client: client, filter: newEnniFilterKey(f)})
 }
 
 // EnnisOfClientIndexed is EnnisOfClient when it needs no batching wait: ok
@@ -105,7 +105,7 @@ func (l *Loaders) ProjectsOfClient(ctx context.Context, client string) ([]*domai
 	if list, ok, err := l.ProjectsOfClientIndexed(ctx, client); ok {
 		return list, err
 	}
-	return l.projectsByClient.get().Load(ctx, client)()
+	return l.projectsByClient.load(ctx, client)
 }
 
 // ProjectsOfClientIndexed is ProjectsOfClient when it needs no batching

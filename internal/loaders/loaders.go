@@ -113,23 +113,50 @@ type lazy[K comparable, V any] struct {
 }
 
 func (z *lazy[K, V]) init(cfg *Config, name string, batch dataloader.BatchFunc[K, V]) {
-	z.cfg, z.name, z.batch = cfg, name, batch
+	z.cfg, z.name, z.batch = cfg, name, observed(*cfg, name, batch)
 }
 
 func (z *lazy[K, V]) get() *dataloader.Loader[K, V] {
-	z.once.Do(func() { z.loader = newLoader(*z.cfg, z.name, z.batch) })
+	z.once.Do(func() { z.loader = newLoader(*z.cfg, z.batch) })
 	return z.loader
 }
 
-func newLoader[K comparable, V any](cfg Config, name string, fn dataloader.BatchFunc[K, V]) *dataloader.Loader[K, V] {
-	if hook := cfg.OnBatch; hook != nil {
-		inner := fn
-		fn = func(ctx context.Context, keys []K) []*dataloader.Result[V] {
-			ctx, end := hook(ctx, name, len(keys))
-			defer end()
-			return inner(ctx, keys)
-		}
+// load loads key through the dataloader, or, when ctx is marked Alone,
+// runs a batch of that one key at once.
+func (z *lazy[K, V]) load(ctx context.Context, key K) (V, error) {
+	if alone(ctx) {
+		r := z.batch(ctx, []K{key})[0]
+		return r.Data, r.Error
 	}
+	return z.get().Load(ctx, key)()
+}
+
+type aloneKey struct{}
+
+// Alone marks ctx as carrying the only key its keyed loader will be asked
+// for in this request, which the caller knows from the operation (one field
+// that uses the loader, with no list above it). The load then skips the
+// batching window, which could only add latency: about a millisecond per
+// level on an idle machine, whatever the configured wait, because Go's
+// timers sleep in whole milliseconds when nothing else runs.
+func Alone(ctx context.Context) context.Context { return context.WithValue(ctx, aloneKey{}, true) }
+
+func alone(ctx context.Context) bool { return ctx.Value(aloneKey{}) != nil }
+
+// observed wraps a batch function with Config.OnBatch, if set.
+func observed[K comparable, V any](cfg Config, name string, fn dataloader.BatchFunc[K, V]) dataloader.BatchFunc[K, V] {
+	hook := cfg.OnBatch
+	if hook == nil {
+		return fn
+	}
+	return func(ctx context.Context, keys []K) []*dataloader.Result[V] {
+		ctx, end := hook(ctx, name, len(keys))
+		defer end()
+		return fn(ctx, keys)
+	}
+}
+
+func newLoader[K comparable, V any](cfg Config, fn dataloader.BatchFunc[K, V]) *dataloader.Loader[K, V] {
 	opts := []dataloader.Option[K, V]{dataloader.WithWait[K, V](cfg.Wait)}
 	if cfg.MaxBatch > 0 {
 		opts = append(opts, dataloader.WithBatchCapacity[K, V](cfg.MaxBatch))
