@@ -13,13 +13,9 @@ import (
 	"github.com/covage/gateway/internal/loaders"
 )
 
-// Projects is the resolver for the projects field.
-func (r *enniResolver) Projects(ctx context.Context, obj *domain.Enni) ([]*domain.Project, error) {
-	if obj.ShortName == nil {
-		return []*domain.Project{}, nil
-	}
-	ctx = lone(ctx, projectsOfClientFields)
-	return loaders.For(ctx).ProjectsOfClient(ctx, *obj.ShortName)
+// Projects is the batch resolver for the projects field.
+func (r *enniResolver) Projects(ctx context.Context, objs []*domain.Enni) ([][]*domain.Project, error) {
+	return projectsOfEnnis(ctx, objs)
 }
 
 // Ennis is the resolver for the ennis field.

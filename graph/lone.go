@@ -33,13 +33,26 @@ var (
 // field of the operation named in names and has no list above it, and ctx
 // unchanged otherwise.
 func lone(ctx context.Context, names []string) context.Context {
+	return markAlone(ctx, names, 0)
+}
+
+// loneBatch is lone for a batch resolver, which holds every sibling parent
+// of the one list above it: one list level is allowed.
+func loneBatch(ctx context.Context, names []string) context.Context {
+	return markAlone(ctx, names, 1)
+}
+
+func markAlone(ctx context.Context, names []string, lists int) context.Context {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil || !graphql.HasOperationContext(ctx) {
 		return ctx
 	}
 	for f := fc; f != nil; f = f.Parent {
 		if f.Index != nil {
-			return ctx
+			if lists == 0 {
+				return ctx
+			}
+			lists--
 		}
 	}
 	oc := graphql.GetOperationContext(ctx)

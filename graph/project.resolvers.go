@@ -13,13 +13,9 @@ import (
 	"github.com/covage/gateway/internal/loaders"
 )
 
-// Ennis is the resolver for the ennis field.
-func (r *projectResolver) Ennis(ctx context.Context, obj *domain.Project, filter *domain.EnniFilter) ([]*domain.Enni, error) {
-	if obj.ClientCode == nil {
-		return []*domain.Enni{}, nil
-	}
-	ctx = lone(ctx, ennisOfClientFields)
-	return loaders.For(ctx).EnnisOfClient(ctx, *obj.ClientCode, deref(filter))
+// Ennis is the batch resolver for the ennis field.
+func (r *projectResolver) Ennis(ctx context.Context, objs []*domain.Project, filter *domain.EnniFilter) ([][]*domain.Enni, error) {
+	return ennisOfProjects(ctx, objs, deref(filter))
 }
 
 // Projects is the resolver for the projects field.

@@ -113,10 +113,10 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type EnniResolver interface {
-	Projects(ctx context.Context, obj *domain.Enni) ([]*domain.Project, error)
+	Projects(ctx context.Context, objs []*domain.Enni) ([][]*domain.Project, error)
 }
 type ProjectResolver interface {
-	Ennis(ctx context.Context, obj *domain.Project, filter *domain.EnniFilter) ([]*domain.Enni, error)
+	Ennis(ctx context.Context, objs []*domain.Project, filter *domain.EnniFilter) ([][]*domain.Enni, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (domain.Node, error)
@@ -1728,7 +1728,7 @@ func (ec *executionContext) _Enni_projects(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Enni_projects(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Enni().Projects(ctx, obj)
+			return ec.resolveBatch_Enni_projects(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*domain.Project) graphql.Marshaler {
@@ -1749,6 +1749,29 @@ func (ec *executionContext) fieldContext_Enni_projects(_ context.Context, field 
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Enni_projects(ctx context.Context, field graphql.CollectedField, obj *domain.Enni) (any, error) {
+	resolver := ec.Resolvers.Enni()
+	if batch, ok := graphql.BatchParentsFor[*domain.Enni](ctx, "Enni"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Projects(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[[]*domain.Project](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Enni.projects",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Projects(ctx, []*domain.Enni{obj})
+	return graphql.ResolveBatchSingleResult[[]*domain.Project](
+		ctx,
+		results,
+		err,
+		"Enni.projects",
+	)
 }
 
 func (ec *executionContext) _Project_id(ctx context.Context, field graphql.CollectedField, obj *domain.Project) (ret graphql.Marshaler) {
@@ -1898,8 +1921,7 @@ func (ec *executionContext) _Project_ennis(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Project_ennis(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Project().Ennis(ctx, obj, fc.Args["filter"].(*domain.EnniFilter))
+			return ec.resolveBatch_Project_ennis(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*domain.Enni) graphql.Marshaler {
@@ -1931,6 +1953,30 @@ func (ec *executionContext) fieldContext_Project_ennis(ctx context.Context, fiel
 		return fc, err
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Project_ennis(ctx context.Context, field graphql.CollectedField, obj *domain.Project) (any, error) {
+	resolver := ec.Resolvers.Project()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*domain.Project](ctx, "Project"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Ennis(ctx, batch.Parents, fc.Args["filter"].(*domain.EnniFilter))
+		})
+		return graphql.ResolveBatchGroupResult[[]*domain.Enni](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Project.ennis",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Ennis(ctx, []*domain.Project{obj}, fc.Args["filter"].(*domain.EnniFilter))
+	return graphql.ResolveBatchSingleResult[[]*domain.Enni](
+		ctx,
+		results,
+		err,
+		"Project.ennis",
+	)
 }
 
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -5085,6 +5131,7 @@ func (ec *executionContext) marshalOEnni2ᚕᚖgithubᚗcomᚋcovageᚋgateway�
 	if v == nil {
 		return graphql.Null
 	}
+	ctx = graphql.WithBatchParents(ctx, "Enni", v, nil)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 8, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -5160,6 +5207,7 @@ func (ec *executionContext) marshalOProject2ᚕᚖgithubᚗcomᚋcovageᚋgatewa
 	if v == nil {
 		return graphql.Null
 	}
+	ctx = graphql.WithBatchParents(ctx, "Project", v, nil)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 8, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]

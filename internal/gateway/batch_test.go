@@ -154,10 +154,11 @@ func TestBillingSitesPool(t *testing.T) {
 // TestLoneKeysSkipTheBatchWindow runs with a 30-second batching window and
 // a 5-second request deadline, so that a lookup that waited for the window
 // would fail (after 30 s: a dataloader thunk outwaits its context) rather
-// than pass slowly. A lookup whose loader can see no other key in the operation skips
-// the window and answers at once, at each level; two aliased lookups still
-// share one batch, which leaves as soon as it is full (MaxBatch 2), and so
-// one upstream call.
+// than pass slowly. A lookup whose loader can see no other key in the
+// operation skips the window and answers at once, at each level, and so
+// does a relation under one list (its batch resolver holds every parent).
+// Two fields that reach the same loader still share one batch, which
+// leaves as soon as it is full (MaxBatch 2), and so one upstream call.
 func TestLoneKeysSkipTheBatchWindow(t *testing.T) {
 	e := newEnv(t, withWait(30*time.Second),
 		withSecurity(gateway.Security{RequestTimeout: 5 * time.Second}),
@@ -174,6 +175,14 @@ func TestLoneKeysSkipTheBatchWindow(t *testing.T) {
 		{`{ node(id: "` + domain.NewID(domain.KindProject, "FLASH") + `") { id } }`, []string{upProjects + "?code=FLASH"}},
 		{`query Q { ...F } fragment F on Query { project(code: "FLASH") { code } }`, []string{upProjects + "?code=FLASH"}},
 		{`{ a: project(code: "FLASH") { code } b: project(code: "FLASH-2") { code } }`, []string{upProjects}},
+		// Relations under one list: the batch resolver holds every parent.
+		{`{ projects(filter: {code: "FLASH"}) { code ennis { reference } } }`,
+			[]string{upProjects + "?code=FLASH", upEnnis + "?short_name=DC999"}},
+		{`{ project(code: "FLASH") { ennis { reference projects { code } } } }`,
+			[]string{upProjects + "?code=FLASH", upEnnis + "?short_name=DC999", upProjects}},
+		// Two fields reach each loader: one dataloader batch per level.
+		{`{ a: project(code: "FLASH") { ennis { reference } } b: project(code: "PRJ-DC123-FIBRE") { ennis { reference } } }`,
+			[]string{upProjects, upEnnis}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.query, func(t *testing.T) {

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -104,10 +105,14 @@ func TestNestedFaultNullsOnlyTheRelation(t *testing.T) {
 		}
 	}
 	require.Len(t, r.Errors, withClient, "one error per project whose doors failed")
+	paths := map[string]bool{}
 	for _, err := range r.Errors {
 		require.Equal(t, "UPSTREAM_UNAVAILABLE", err.Extensions["code"])
 		require.Equal(t, "ennis", err.Path[len(err.Path)-1])
+		require.Len(t, err.Locations, 1, "the error points at the field in the query")
+		paths[fmt.Sprint(err.Path)] = true
 	}
+	require.Len(t, paths, withClient, "each error names its own project")
 }
 
 // TestOAuth2EndToEnd checks the password grant through the whole gateway:

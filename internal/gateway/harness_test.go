@@ -183,6 +183,7 @@ func (e *env) upstream() []string {
 type gqlError struct {
 	Message    string         `json:"message"`
 	Path       []any          `json:"path"`
+	Locations  []any          `json:"locations"`
 	Extensions map[string]any `json:"extensions"`
 }
 

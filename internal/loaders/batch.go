@@ -79,19 +79,55 @@ func (l *Loaders) BillingSites(ctx context.Context, codes []string) ([]*domain.B
 	return sites, nil
 }
 
-// EnnisOfClient returns the doors whose shortName is client and that match f.
-// When the list for f is already fetched or in flight (look-ahead started
-// it), the answer comes from a per-request index with no batching wait.
-func (l *Loaders) EnnisOfClient(ctx context.Context, client string, f domain.EnniFilter) ([]*domain.Enni, error) {
-	if list, ok, err := l.EnnisOfClientIndexed(ctx, client, f); ok {
-		return list, err
+// EnnisOfClients returns, for each client, the doors whose shortName is
+// that client and that match f, with one error per client (errs is nil when
+// every client loaded). When the list for f is already fetched or in flight
+// (look-ahead started it), the answer comes from a per-request index with
+// no batching wait.
+func (l *Loaders) EnnisOfClients(ctx context.Context, clients []string, f domain.EnniFilter) (lists [][]*domain.Enni, errs []error) {
+	if f.ShortName == nil && l.lists.started(enniListKey(f)) {
+		idx, err := l.ennisByShortName(ctx, f)
+		return fromIndex(clients, idx, err)
 	}
-	return l.ennisByClient.load(ctx, clientKey{client: client, filter: newEnniFilterKey(f)})
+	keys := make([]clientKey, len(clients))
+	fk := newEnniFilterKey(f)
+	for i, c := range clients {
+		keys[i] = clientKey{client: c, filter: fk}
+	}
+	return l.ennisByClient.loadMany(ctx, keys)
 }
 
-// EnnisOfClientIndexed is EnnisOfClient when it needs no batching wait: ok
-// is false, and nothing is loaded, unless the list for f is already fetched
-// or in flight in this request.
+// ProjectsOfClients returns, for each client, the projects whose clientCode
+// is that client, with one error per client (errs is nil when every client
+// loaded).
+func (l *Loaders) ProjectsOfClients(ctx context.Context, clients []string) (lists [][]*domain.Project, errs []error) {
+	if l.lists.started(projectListKey(domain.ProjectFilter{})) {
+		idx, err := l.projectsByClientCode(ctx)
+		return fromIndex(clients, idx, err)
+	}
+	return l.projectsByClient.loadMany(ctx, clients)
+}
+
+// fromIndex answers each key from idx, or each with err.
+func fromIndex[T any](keys []string, idx index[T], err error) ([][]*T, []error) {
+	lists := make([][]*T, len(keys))
+	var errs []error
+	if err != nil {
+		errs = make([]error, len(keys))
+	}
+	for i, k := range keys {
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		lists[i] = idx.get(k)
+	}
+	return lists, errs
+}
+
+// EnnisOfClientIndexed is EnnisOfClients for one client when that needs no
+// batching wait: ok is false, and nothing is loaded, unless the list for f
+// is already fetched or in flight in this request.
 func (l *Loaders) EnnisOfClientIndexed(ctx context.Context, client string, f domain.EnniFilter) (list []*domain.Enni, ok bool, err error) {
 	if f.ShortName != nil || !l.lists.started(enniListKey(f)) {
 		return nil, false, nil
@@ -100,16 +136,8 @@ func (l *Loaders) EnnisOfClientIndexed(ctx context.Context, client string, f dom
 	return idx.get(client), true, err
 }
 
-// ProjectsOfClient returns the projects whose clientCode is client.
-func (l *Loaders) ProjectsOfClient(ctx context.Context, client string) ([]*domain.Project, error) {
-	if list, ok, err := l.ProjectsOfClientIndexed(ctx, client); ok {
-		return list, err
-	}
-	return l.projectsByClient.load(ctx, client)
-}
-
-// ProjectsOfClientIndexed is ProjectsOfClient when it needs no batching
-// wait: ok is false, and nothing is loaded, unless the unfiltered project
+// ProjectsOfClientIndexed is ProjectsOfClients for one client when that
+// needs no batching wait: ok is false, and nothing is loaded, unless the unfiltered project
 // list is already fetched or in flight in this request.
 func (l *Loaders) ProjectsOfClientIndexed(ctx context.Context, client string) (list []*domain.Project, ok bool, err error) {
 	if !l.lists.started(projectListKey(domain.ProjectFilter{})) {

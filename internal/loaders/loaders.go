@@ -131,12 +131,42 @@ func (z *lazy[K, V]) load(ctx context.Context, key K) (V, error) {
 	return z.get().Load(ctx, key)()
 }
 
+// loadMany loads keys through the dataloader, or, when ctx is marked Alone,
+// runs one batch of the distinct keys at once. errs is nil when every key
+// loaded.
+func (z *lazy[K, V]) loadMany(ctx context.Context, keys []K) (vals []V, errs []error) {
+	if !alone(ctx) {
+		return z.get().LoadMany(ctx, keys)()
+	}
+	at := make(map[K]int, len(keys))
+	distinct := make([]K, 0, len(keys))
+	for _, k := range keys {
+		if _, ok := at[k]; !ok {
+			at[k] = len(distinct)
+			distinct = append(distinct, k)
+		}
+	}
+	results := z.batch(ctx, distinct)
+	vals = make([]V, len(keys))
+	for i, k := range keys {
+		r := results[at[k]]
+		vals[i] = r.Data
+		if r.Error != nil {
+			if errs == nil {
+				errs = make([]error, len(keys))
+			}
+			errs[i] = r.Error
+		}
+	}
+	return vals, errs
+}
+
 type aloneKey struct{}
 
-// Alone marks ctx as carrying the only key its keyed loader will be asked
+// Alone marks ctx as carrying the only keys its keyed loader will be asked
 // for in this request, which the caller knows from the operation (one field
-// that uses the loader, with no list above it). The load then skips the
-// batching window, which could only add latency: about a millisecond per
+// that uses the loader, and either no list above it or all the parents of
+// the one list above it in hand). The load then skips the batching window, which could only add latency: about a millisecond per
 // level on an idle machine, whatever the configured wait, because Go's
 // timers sleep in whole milliseconds when nothing else runs.
 func Alone(ctx context.Context) context.Context { return context.WithValue(ctx, aloneKey{}, true) }

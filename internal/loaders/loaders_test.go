@@ -137,8 +137,10 @@ func loadAll[T any](keys []string, fn func(string) (T, error)) ([]T, []error) {
 	return out, errs
 }
 
-func TestEnnisOfClient(t *testing.T) {
-	ctx := context.Background()
+// TestEnnisOfClients checks the relation rule, through the dataloader's
+// batch and with the keys marked Alone (no window): same calls, same
+// answers; duplicate clients cost nothing.
+func TestEnnisOfClients(t *testing.T) {
 	cases := []struct {
 		name    string
 		clients []string
@@ -147,24 +149,31 @@ func TestEnnisOfClient(t *testing.T) {
 		sizes   []int
 	}{
 		{"one client uses the filtered call", []string{"C1"}, domain.EnniFilter{}, []string{"enni?short_name=C1"}, []int{2}},
+		{"one client twice", []string{"C1", "C1"}, domain.EnniFilter{}, []string{"enni?short_name=C1"}, []int{2, 2}},
 		{"several clients share one list call", []string{"C0", "C1", "C2", "C9"}, domain.EnniFilter{}, []string{"enni?"}, []int{2, 2, 2, 0}},
 		{"the filter goes upstream", []string{"C0", "C1"}, domain.EnniFilter{Offer: ptr(domain.OfferBPEA)}, []string{"enni?offer=BPEA"}, []int{1, 1}},
 		{"a filter naming a client is fetched as is", []string{"C0", "C1"}, domain.EnniFilter{ShortName: ptr("C1")}, []string{"enni?short_name=C1"}, []int{0, 2}},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			f := newFake()
-			l := newTestLoaders(f)
-			got, errs := loadAll(tc.clients, func(c string) ([]*domain.Enni, error) { return l.EnnisOfClient(ctx, c, tc.filter) })
-			for i := range tc.clients {
-				require.NoError(t, errs[i])
-				require.Len(t, got[i], tc.sizes[i], tc.clients[i])
-				for _, e := range got[i] {
-					require.Equal(t, tc.clients[i], *e.ShortName)
+	for _, alone := range []bool{false, true} {
+		for _, tc := range cases {
+			t.Run(fmt.Sprintf("alone=%v/%s", alone, tc.name), func(t *testing.T) {
+				ctx := context.Background()
+				if alone {
+					ctx = Alone(ctx)
 				}
-			}
-			require.Equal(t, tc.calls, f.Calls())
-		})
+				f := newFake()
+				l := newTestLoaders(f)
+				got, errs := l.EnnisOfClients(ctx, tc.clients, tc.filter)
+				require.Nil(t, errs)
+				for i := range tc.clients {
+					require.Len(t, got[i], tc.sizes[i], tc.clients[i])
+					for _, e := range got[i] {
+						require.Equal(t, tc.clients[i], *e.ShortName)
+					}
+				}
+				require.Equal(t, tc.calls, f.Calls())
+			})
+		}
 	}
 }
 
@@ -173,9 +182,9 @@ func TestStartedListIsReused(t *testing.T) {
 	f := newFake()
 	l := newTestLoaders(f)
 	l.PrefetchEnnis(ctx, domain.EnniFilter{})
-	got, err := l.EnnisOfClient(ctx, "C1", domain.EnniFilter{})
-	require.NoError(t, err)
-	require.Len(t, got, 2)
+	got, errs := l.EnnisOfClients(ctx, []string{"C1"}, domain.EnniFilter{})
+	require.Nil(t, errs)
+	require.Len(t, got[0], 2)
 	p, err := l.EnniByReference(ctx, "E3")
 	require.NoError(t, err)
 	require.Equal(t, "E3", p.Reference)
@@ -200,8 +209,8 @@ func TestProjectLookups(t *testing.T) {
 	require.Equal(t, "P4", one.Code)
 	require.Equal(t, []string{"project?code=P4"}, f2.Calls())
 
-	byClient, errs := loadAll([]string{"C0", "C1"}, func(c string) ([]*domain.Project, error) { return l.ProjectsOfClient(ctx, c) })
-	require.Equal(t, []error{nil, nil}, errs)
+	byClient, errs := l.ProjectsOfClients(ctx, []string{"C0", "C1"})
+	require.Nil(t, errs)
 	require.Len(t, byClient[0], 2)
 	require.Len(t, byClient[1], 2)
 	require.Equal(t, []string{"project?"}, f.Calls(), "the list fetched for the lookups serves the relation")
@@ -233,9 +242,12 @@ func TestErrorsReachEveryKey(t *testing.T) {
 	f := newFake()
 	f.fail = errors.New("boom")
 	l := newTestLoaders(f)
-	_, errs := loadAll([]string{"C0", "C1"}, func(c string) ([]*domain.Enni, error) { return l.EnnisOfClient(ctx, c, domain.EnniFilter{}) })
-	require.ErrorIs(t, errs[0], f.fail)
-	require.ErrorIs(t, errs[1], f.fail)
+	for _, ctx := range []context.Context{ctx, Alone(ctx)} {
+		_, errs := l.EnnisOfClients(ctx, []string{"C0", "C1"}, domain.EnniFilter{})
+		require.Len(t, errs, 2)
+		require.ErrorIs(t, errs[0], f.fail)
+		require.ErrorIs(t, errs[1], f.fail)
+	}
 	_, err := l.BillingSite(ctx, "A")
 	require.ErrorIs(t, err, f.fail)
 }

@@ -1,0 +1,83 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/covage/gateway/internal/domain"
+	"github.com/covage/gateway/internal/loaders"
+)
+
+// Relations are batch resolvers (batch: true in gqlgen.yml): gqlgen hands
+// them every sibling parent of a list in one call, so the keys of the whole
+// list are known at once. When the operation shows that these are all the
+// keys the loader will see (see lone.go), they are loaded at once with no
+// batching window; otherwise they join the dataloader's batch, which may
+// also hold keys from other fields. Either way a relation costs one
+// upstream call for any number of parents.
+
+// ennisOfProjects resolves Project.ennis for sibling projects.
+func ennisOfProjects(ctx context.Context, parents []*domain.Project, f domain.EnniFilter) ([][]*domain.Enni, error) {
+	return resolveRelation(ctx, parents, ennisOfClientFields,
+		func(p *domain.Project) *string { return p.ClientCode },
+		func(ctx context.Context, clients []string) ([][]*domain.Enni, []error) {
+			return loaders.For(ctx).EnnisOfClients(ctx, clients, f)
+		})
+}
+
+// projectsOfEnnis resolves Enni.projects for sibling doors.
+func projectsOfEnnis(ctx context.Context, parents []*domain.Enni) ([][]*domain.Project, error) {
+	return resolveRelation(ctx, parents, projectsOfClientFields,
+		func(e *domain.Enni) *string { return e.ShortName },
+		func(ctx context.Context, clients []string) ([][]*domain.Project, []error) {
+			return loaders.For(ctx).ProjectsOfClients(ctx, clients)
+		})
+}
+
+// resolveRelation loads the children of each parent by the parent's key. A
+// parent without a key has no children ([], not null); a failed key is
+// reported on its own parents only, as graphql.BatchErrorList, with the
+// field's location as a one-parent resolver's error has it (gqlgen adds
+// each parent's path).
+func resolveRelation[P, C any](ctx context.Context, parents []*P, names []string, keyOf func(*P) *string,
+	load func(context.Context, []string) ([][]*C, []error)) ([][]*C, error) {
+	keys := make([]string, 0, len(parents))
+	at := make([]int, len(parents))
+	for i, p := range parents {
+		at[i] = -1
+		if k := keyOf(p); k != nil {
+			at[i] = len(keys)
+			keys = append(keys, *k)
+		}
+	}
+	var lists [][]*C
+	var errs []error
+	if len(keys) > 0 {
+		lists, errs = load(loneBatch(ctx, names), keys)
+	}
+	out := make([][]*C, len(parents))
+	var failed graphql.BatchErrorList
+	var locations []gqlerror.Location
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Position != nil && fc.Field.Position.Line > 0 {
+		locations = []gqlerror.Location{{Line: fc.Field.Position.Line, Column: fc.Field.Position.Column}}
+	}
+	for i, j := range at {
+		switch {
+		case j < 0:
+			out[i] = []*C{}
+		case errs != nil && errs[j] != nil:
+			if failed == nil {
+				failed = make(graphql.BatchErrorList, len(parents))
+			}
+			failed[i] = &gqlerror.Error{Err: errs[j], Message: errs[j].Error(), Locations: locations}
+		default:
+			out[i] = lists[j]
+		}
+	}
+	if failed != nil {
+		return out, failed
+	}
+	return out, nil
+}
