@@ -79,8 +79,10 @@ type Loaders struct {
 	up    Upstream
 	cfg   Config
 	lists memo
-	// billingSlots bounds the request's concurrent billing-site GETs.
-	billingSlots chan struct{}
+	// billingSlots bounds the request's concurrent billing-site GETs; made
+	// on first use.
+	billingSlots     chan struct{}
+	billingSlotsOnce sync.Once
 
 	projectByCode    lazy[string, *domain.Project]
 	enniByReference  lazy[string, *domain.Enni]
@@ -94,7 +96,7 @@ type Loaders struct {
 // was a tenth of a small request's allocations.
 func New(up Upstream, cfg Config) *Loaders {
 	cfg = cfg.withDefaults()
-	l := &Loaders{up: up, cfg: cfg, billingSlots: make(chan struct{}, cfg.BillingSitePool)}
+	l := &Loaders{up: up, cfg: cfg}
 	l.projectByCode.init(&l.cfg, "project_by_code", l.batchProjectByCode)
 	l.enniByReference.init(&l.cfg, "enni_by_reference", l.batchEnniByReference)
 	l.businessByCode.init(&l.cfg, "business_by_code", l.batchBusinessByCode)
@@ -109,23 +111,33 @@ type lazy[K comparable, V any] struct {
 	loader *dataloader.Loader[K, V]
 	cfg    *Config
 	name   string
-	batch  dataloader.BatchFunc[K, V]
+	batch  dataloader.BatchFunc[K, V] // without the OnBatch hook: see run
 }
 
 func (z *lazy[K, V]) init(cfg *Config, name string, batch dataloader.BatchFunc[K, V]) {
-	z.cfg, z.name, z.batch = cfg, name, observed(*cfg, name, batch)
+	z.cfg, z.name, z.batch = cfg, name, batch
 }
 
 func (z *lazy[K, V]) get() *dataloader.Loader[K, V] {
-	z.once.Do(func() { z.loader = newLoader(*z.cfg, z.batch) })
+	z.once.Do(func() { z.loader = newLoader(*z.cfg, z.run) })
 	return z.loader
+}
+
+// run runs one batch, observed by Config.OnBatch when set.
+func (z *lazy[K, V]) run(ctx context.Context, keys []K) []*dataloader.Result[V] {
+	if hook := z.cfg.OnBatch; hook != nil {
+		var end func()
+		ctx, end = hook(ctx, z.name, len(keys))
+		defer end()
+	}
+	return z.batch(ctx, keys)
 }
 
 // load loads key through the dataloader, or, when ctx is marked Alone,
 // runs a batch of that one key at once.
 func (z *lazy[K, V]) load(ctx context.Context, key K) (V, error) {
 	if alone(ctx) {
-		r := z.batch(ctx, []K{key})[0]
+		r := z.run(ctx, []K{key})[0]
 		return r.Data, r.Error
 	}
 	return z.get().Load(ctx, key)()
@@ -146,7 +158,7 @@ func (z *lazy[K, V]) loadMany(ctx context.Context, keys []K) (vals []V, errs []e
 			distinct = append(distinct, k)
 		}
 	}
-	results := z.batch(ctx, distinct)
+	results := z.run(ctx, distinct)
 	vals = make([]V, len(keys))
 	for i, k := range keys {
 		r := results[at[k]]
@@ -172,19 +184,6 @@ type aloneKey struct{}
 func Alone(ctx context.Context) context.Context { return context.WithValue(ctx, aloneKey{}, true) }
 
 func alone(ctx context.Context) bool { return ctx.Value(aloneKey{}) != nil }
-
-// observed wraps a batch function with Config.OnBatch, if set.
-func observed[K comparable, V any](cfg Config, name string, fn dataloader.BatchFunc[K, V]) dataloader.BatchFunc[K, V] {
-	hook := cfg.OnBatch
-	if hook == nil {
-		return fn
-	}
-	return func(ctx context.Context, keys []K) []*dataloader.Result[V] {
-		ctx, end := hook(ctx, name, len(keys))
-		defer end()
-		return fn(ctx, keys)
-	}
-}
 
 func newLoader[K comparable, V any](cfg Config, fn dataloader.BatchFunc[K, V]) *dataloader.Loader[K, V] {
 	opts := []dataloader.Option[K, V]{dataloader.WithWait[K, V](cfg.Wait)}
