@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"testing"
 
@@ -44,19 +45,32 @@ func BenchmarkEnnis2000(b *testing.B) {
 	}
 }
 
+// BenchmarkDecodeEnnis2000 decodes and maps 2,000 doors, with the
+// encoding/json oracle (std) and with decode.go (jsontext) side by side.
 func BenchmarkDecodeEnnis2000(b *testing.B) {
 	body := doorsJSON(2000)
 	c, err := New(Config{BaseURL: "https://api.covage.com", Logger: quietLogger()})
 	require.NoError(b, err)
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		raw, _, err := decodeList[rawEnni](bytes.NewReader(body), "", nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if got := c.ennis(raw); len(got) != 2000 {
-			b.Fatal(len(got))
-		}
+	decoders := []struct {
+		name   string
+		decode func(io.Reader, string, []rawEnni) ([]rawEnni, string, error)
+	}{
+		{"std", decodeListStd[rawEnni]},
+		{"jsontext", decodeList[rawEnni]},
+	}
+	for _, dec := range decoders {
+		b.Run(dec.name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				raw, _, err := dec.decode(bytes.NewReader(body), "", nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if got := c.ennis(raw); len(got) != 2000 {
+					b.Fatal(len(got))
+				}
+			}
+		})
 	}
 }

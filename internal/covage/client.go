@@ -431,7 +431,7 @@ func drain(body io.ReadCloser, limit int64) {
 }
 
 // fetchList reads every page of a list endpoint into raw records.
-func fetchList[T any](ctx context.Context, c *Client, endpoint, rawURL, listKey string) ([]T, error) {
+func fetchList[T listItem](ctx context.Context, c *Client, endpoint, rawURL, listKey string) ([]T, error) {
 	var items []T
 	for page := 1; ; page++ {
 		var next string

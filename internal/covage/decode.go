@@ -1,14 +1,17 @@
 package covage
 
 import (
-	"encoding/json"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/covage/gateway/internal/domain"
 )
@@ -22,29 +25,39 @@ type text struct {
 	ok bool
 }
 
-// UnmarshalJSON implements json.Unmarshaler. null is a no-op, so that a
-// later null duplicate ("code" after "Code") does not erase a value.
-func (t *text) UnmarshalJSON(b []byte) error {
-	if len(b) == 0 {
-		return nil
+// decode reads the next value into t. null is a no-op, so that a later null
+// duplicate ("code" after "Code") does not erase a value.
+func (t *text) decode(d *decoder) error {
+	v, err := d.ReadValue()
+	if err != nil {
+		return err
 	}
-	switch b[0] {
-	case 'n', '{', '[':
-		return nil
-	case '"':
-		inner := b[1 : len(b)-1]
-		// The decoder has already validated the string, so without escapes
-		// or invalid UTF-8 the bytes between the quotes are its value.
-		if !slices.Contains(inner, '\\') && utf8.Valid(inner) {
-			t.s = string(inner)
-		} else if err := json.Unmarshal(b, &t.s); err != nil {
-			return err
-		}
-	default:
-		t.s = string(b)
+	if b, ok := appendText(d.buf[:0], v); ok {
+		t.s, t.ok = string(b), true
+		d.buf = b
 	}
-	t.ok = true
 	return nil
+}
+
+// appendText appends what a text holds of the JSON value v to dst: a
+// string's value, as encoding/json decodes it (escapes resolved, invalid
+// UTF-8 and unpaired surrogates replaced with U+FFFD), or a number's or
+// boolean's literal. It reports false for null, objects and arrays, which
+// count as absent.
+func appendText(dst []byte, v jsontext.Value) ([]byte, bool) {
+	switch v[0] {
+	case 'n', '{', '[':
+		return dst, false
+	case '"':
+		if inner := v[1 : len(v)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+			return append(dst, inner...), true
+		}
+		// The decoder has validated the string, so the only errors left are
+		// the invalid UTF-8 and surrogates that AppendUnquote has replaced.
+		dst, _ = jsontext.AppendUnquote(dst, v)
+		return dst, true
+	}
+	return append(dst, v...), true
 }
 
 // present reports whether the field carries a non-blank value.
@@ -59,10 +72,10 @@ func (t *text) ptr() *string {
 	return &t.s
 }
 
-// Raw upstream records. The JSON names live here and nowhere else. Unexported
-// fields hold mapped values so that the domain pointers can point into the
-// record instead of allocating. encoding/json matches keys case-insensitively,
-// which is how Enni's documented "Code" lands in Code.
+// Raw upstream records. Each one's field method maps the JSON names to its
+// fields; the tags give the same names, and a test checks that both agree.
+// Unexported fields hold mapped values so that the domain pointers can point
+// into the record instead of allocating.
 type (
 	rawProject struct {
 		Code       text `json:"code"`
@@ -105,10 +118,94 @@ type (
 	}
 )
 
+// record is a raw record read from a JSON object.
+type record interface {
+	// field returns the field that the object name key fills, or nil to
+	// skip the value. Names are matched exactly; decoder.fold makes an
+	// exact match of encoding/json's case-insensitive one.
+	field(key []byte) *text
+}
+
+// field implements record.
+func (r *rawProject) field(key []byte) *text {
+	switch string(key) {
+	case "code":
+		return &r.Code
+	case "active":
+		return &r.Active
+	case "start_date":
+		return &r.StartDate
+	case "end_date":
+		return &r.EndDate
+	case "code_client":
+		return &r.ClientCode
+	}
+	return nil
+}
+
+// field implements record.
+func (r *rawEnni) field(key []byte) *text {
+	switch string(key) {
+	case "code":
+		return &r.Code
+	case "name":
+		return &r.Name
+	case "short_name":
+		return &r.ShortName
+	case "reference":
+		return &r.Reference
+	case "label":
+		return &r.Label
+	case "offer":
+		return &r.Offer
+	case "dsp":
+		return &r.Dsp
+	case "delivery_mode":
+		return &r.DeliveryMode
+	case "active":
+		return &r.Active
+	}
+	return nil
+}
+
+// field implements record.
+func (r *rawBusiness) field(key []byte) *text {
+	switch string(key) {
+	case "code":
+		return &r.Code
+	case "label":
+		return &r.Label
+	case "modification_date":
+		return &r.ModificationDate
+	case "validity_end_date":
+		return &r.ValidityEndDate
+	case "status":
+		return &r.Status
+	}
+	return nil
+}
+
+// field implements record.
+func (r *rawBillingSite) field(key []byte) *text {
+	switch string(key) {
+	case "code":
+		return &r.Code
+	case "description":
+		return &r.Description
+	}
+	return nil
+}
+
+// listItem is an element type that decodeList reads: a record, or a text
+// for the reason lists.
+type listItem interface {
+	text | rawProject | rawEnni | rawBusiness
+}
+
 // bodyReader limits a body and remembers why reading it failed, which is how
 // a dropped connection (ErrUnavailable) is told apart from a truncated or
-// malformed document (ErrBadResponse): json.Decoder reports both as
-// io.ErrUnexpectedEOF.
+// malformed document (ErrBadResponse): the decoder reports both as an
+// unexpected end of input.
 type bodyReader struct {
 	r    io.Reader
 	left int64
@@ -134,75 +231,301 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 // errShape reports a well-formed document of the wrong shape.
 var errShape = errors.New("unexpected document shape")
 
+// typeError reports a JSON value of a type its target cannot hold, such as
+// a list element that is neither an object nor null.
+type typeError struct {
+	value  string // "string", "number", "bool", "array", or "number 1e999"
+	offset int64  // input offset just after the value
+}
+
+func (e *typeError) Error() string {
+	return fmt.Sprintf("json %s at offset %d cannot be decoded", e.value, e.offset)
+}
+
 // maxPrealloc caps the capacity taken on trust from a DRF "count".
 const maxPrealloc = 1 << 16
+
+// decoder reads a document token by token with the leniency of
+// encoding/json, which the upstream has always been read with: duplicate
+// object names are accepted (the last value wins), and so is invalid UTF-8
+// in strings, which decodes as U+FFFD.
+type decoder struct {
+	*jsontext.Decoder
+	buf []byte // scratch for object names and strings
+
+	// The fields of the record being read, which share one string: vals
+	// holds their text, and fields where each one's lies.
+	vals   []byte
+	fields []pending
+}
+
+// pending is a record field read but not set yet: its text is
+// decoder.vals[start:end].
+type pending struct {
+	t          *text
+	start, end int
+}
+
+// newDecoder returns a decoder reading from r.
+func newDecoder(r io.Reader) *decoder {
+	return &decoder{Decoder: jsontext.NewDecoder(r,
+		jsontext.AllowDuplicateNames(true),
+		jsontext.AllowInvalidUTF8(true))}
+}
+
+// unquote returns the value of the JSON string v, as appendText does.
+func (d *decoder) unquote(v jsontext.Value) string {
+	d.buf, _ = appendText(d.buf[:0], v)
+	return string(d.buf)
+}
+
+// fold returns the object name v unescaped and folded so that it equals a
+// field name exactly when encoding/json would match the two. Field names are
+// lower-case ASCII, and encoding/json matches them exactly, else by Unicode
+// simple case folding; so ASCII letters are lower-cased, and the two other
+// runes that fold to ASCII, U+017F (ſ) and U+212A (K), become s and k.
+// Like encoding/json, it replaces invalid UTF-8 with U+FFFD, which no name
+// holds. The result is valid until the next call.
+func (d *decoder) fold(v jsontext.Value) []byte {
+	d.buf, _ = jsontext.AppendUnquote(d.buf[:0], v)
+	b, w := d.buf, 0
+	for i := 0; i < len(b); {
+		r, n := rune(b[i]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRune(b[i:])
+		}
+		switch {
+		case 'A' <= r && r <= 'Z':
+			b[w] = byte(r - 'A' + 'a')
+		case r == '\u017f':
+			b[w] = 's'
+		case r == '\u212a':
+			b[w] = 'k'
+		default:
+			w += copy(b[w:], b[i:i+n])
+			i += n
+			continue
+		}
+		w++
+		i += n
+	}
+	return b[:w]
+}
+
+// name reads an object name, of kind k from PeekKind. Anything but a string
+// is a syntax error at its first byte, as with encoding/json; ReadValue
+// would read it whole first, and so might report a truncation instead.
+func (d *decoder) name(k jsontext.Kind) (jsontext.Value, error) {
+	if k != '"' && k != 0 { // 0 holds the error of PeekKind, for ReadValue
+		return nil, &jsontext.SyntacticError{ByteOffset: d.InputOffset(), Err: jsontext.ErrNonStringName}
+	}
+	return d.ReadValue()
+}
+
+// skip skips the next value. ReadValue checks a value byte by byte, as
+// encoding/json's scanner does, so a malformed value fails at the same byte
+// and for the same reason; SkipValue reads tokens whole and might report a
+// truncation instead.
+func (d *decoder) skip() error {
+	_, err := d.ReadValue()
+	return err
+}
+
+// skipAny skips the next value as encoding/json decodes one into an any:
+// a number out of float64's range, even nested, is a type error. It returns
+// the value when it is a number, with ok set.
+func (d *decoder) skipAny() (f float64, ok bool, err error) {
+	v, err := d.ReadValue()
+	if err != nil {
+		return 0, false, err
+	}
+	switch v.Kind() {
+	case '0':
+		f, err = d.float(v)
+		return f, err == nil, err
+	case '{', '[':
+		// Rare (a count that is an object): walk the value's numbers.
+		in := jsontext.NewDecoder(bytes.NewReader(v), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+		for {
+			tok, err := in.ReadToken()
+			if err == io.EOF {
+				return 0, false, nil
+			} else if err != nil {
+				return 0, false, err // cannot happen: v is valid
+			}
+			if tok.Kind() == '0' {
+				if _, err := d.float(jsontext.Value(tok.String())); err != nil {
+					return 0, false, err
+				}
+			}
+		}
+	}
+	return 0, false, nil
+}
+
+// float parses the JSON number v. One out of float64's range is a type
+// error, as with encoding/json.
+func (d *decoder) float(v jsontext.Value) (float64, error) {
+	f, err := strconv.ParseFloat(string(v), 64)
+	if err != nil {
+		return 0, &typeError{value: "number " + string(v), offset: d.InputOffset()}
+	}
+	return f, nil
+}
+
+// record decodes the next value, of kind k, into r. As with encoding/json,
+// an object fills the fields it names, null leaves r as it is, and any
+// other value is a type error.
+func (d *decoder) record(k jsontext.Kind, r record) error {
+	switch k {
+	case '{':
+	case 'n':
+		return d.skip()
+	default:
+		if err := d.skip(); err != nil {
+			return err
+		}
+		return &typeError{value: kindName(k), offset: d.InputOffset()}
+	}
+	if _, err := d.ReadToken(); err != nil {
+		return err
+	}
+	d.vals, d.fields = d.vals[:0], d.fields[:0]
+	for {
+		k := d.PeekKind()
+		if k == '}' {
+			break
+		}
+		name, err := d.name(k)
+		if err != nil {
+			return err
+		}
+		t := r.field(name[1 : len(name)-1])
+		if t == nil {
+			t = r.field(d.fold(name))
+		}
+		if t == nil {
+			if err := d.skip(); err != nil {
+				return err
+			}
+			continue
+		}
+		v, err := d.ReadValue()
+		if err != nil {
+			return err
+		}
+		start := len(d.vals)
+		var ok bool
+		if d.vals, ok = appendText(d.vals, v); ok {
+			d.fields = append(d.fields, pending{t: t, start: start, end: len(d.vals)})
+		}
+	}
+	if _, err := d.ReadToken(); err != nil {
+		return err
+	}
+	// One allocation for the record rather than one per field. In order,
+	// so that the last of duplicate names wins.
+	vals := string(d.vals)
+	for _, f := range d.fields {
+		f.t.s, f.t.ok = vals[f.start:f.end], true
+	}
+	clear(d.fields) // drop the pointers into the records
+	return nil
+}
+
+// kindName names a kind of JSON value in a typeError.
+func kindName(k jsontext.Kind) string {
+	switch k {
+	case '"':
+		return "string"
+	case '0':
+		return "number"
+	case 't', 'f':
+		return "bool"
+	case '[':
+		return "array"
+	}
+	return "value"
+}
 
 // decodeList reads one page in a single pass and appends its records to
 // items. It accepts a bare array, a DRF envelope ({"count","next","results"})
 // and, when listKey is set, an object holding the list under that key (the
 // reason endpoints). It returns the envelope's next link, "" when there is
-// none.
-func decodeList[T any](r io.Reader, listKey string, items []T) ([]T, string, error) {
-	dec := json.NewDecoder(r)
-	tok, err := dec.Token()
-	if err != nil {
+// none. Envelope keys match case-insensitively. Like the json.Decoder it
+// replaces, it ignores whatever follows the document and does not check the
+// envelope's closing delimiter; unlike it, it reports a document that ends
+// before that delimiter as truncated rather than taking it for complete.
+func decodeList[T listItem](r io.Reader, listKey string, items []T) ([]T, string, error) {
+	d := newDecoder(r)
+	switch k := d.PeekKind(); k {
+	case '[':
+		items, err := decodeElems(d, items)
 		return items, "", err
-	}
-	switch tok {
-	case json.Delim('['):
-		items, err = decodeElems(dec, items)
-		return items, "", err
-	case json.Delim('{'):
+	case '{':
+		if _, err := d.ReadToken(); err != nil {
+			return items, "", err
+		}
 	default:
+		// A malformed value is a syntax error rather than a wrong shape.
+		if _, _, err := d.skipAny(); err != nil {
+			return items, "", err
+		}
 		return items, "", errShape
 	}
 
 	var next string
 	found := false
-	for dec.More() {
-		tok, err := dec.Token()
+	for {
+		k := d.PeekKind()
+		if k == '}' || k == ']' {
+			break
+		}
+		name, err := d.name(k)
 		if err != nil {
 			return items, "", err
 		}
-		key, _ := tok.(string)
-		switch {
-		case strings.EqualFold(key, "results") || (listKey != "" && strings.EqualFold(key, listKey)):
-			tok, err := dec.Token()
+		switch key := d.fold(name); {
+		case string(key) == "results" || (listKey != "" && bytes.EqualFold(key, []byte(listKey))):
+			key := d.unquote(name) // for the error, before the next read
+			switch k := d.PeekKind(); k {
+			case 'n': // "results": null is an empty page.
+				err = d.skip()
+			case '[':
+				items, err = decodeElems(d, items)
+			case '{':
+				return items, "", fmt.Errorf("%w: %q is not a list", errShape, key)
+			default:
+				if _, _, err := d.skipAny(); err != nil {
+					return items, "", err
+				}
+				return items, "", fmt.Errorf("%w: %q is not a list", errShape, key)
+			}
 			if err != nil {
 				return items, "", err
 			}
-			switch tok {
-			case nil: // "results": null is an empty page.
-			case json.Delim('['):
-				if items, err = decodeElems(dec, items); err != nil {
-					return items, "", err
-				}
-			default:
-				return items, "", fmt.Errorf("%w: %q is not a list", errShape, key)
-			}
 			found = true
-		case strings.EqualFold(key, "next"):
-			var link *string
-			if err := dec.Decode(&link); err != nil {
+		case string(key) == "next":
+			v, err := d.ReadValue()
+			switch {
+			case err != nil || (v.Kind() != '"' && v.Kind() != 'n'):
 				return items, "", fmt.Errorf("%w: next is not a link", errShape)
+			case v.Kind() == '"':
+				next = d.unquote(v)
 			}
-			if link != nil {
-				next = *link
-			}
-		case strings.EqualFold(key, "count"):
+		case string(key) == "count":
 			// A count that is not a number is only a missed optimisation.
-			var count any
-			if err := dec.Decode(&count); err != nil {
+			n, ok, err := d.skipAny()
+			if err != nil {
 				return items, "", err
 			}
-			if n, ok := count.(float64); ok {
+			if ok {
 				if more := int(min(n, maxPrealloc)) - len(items); more > 0 {
 					items = slices.Grow(items, more)
 				}
 			}
 		default:
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
+			if err := d.skip(); err != nil {
 				return items, "", err
 			}
 		}
@@ -213,28 +536,67 @@ func decodeList[T any](r io.Reader, listKey string, items []T) ([]T, string, err
 	return items, next, nil
 }
 
-// decodeElems decodes array elements in place, after the opening '[' and
-// through the closing ']'.
-func decodeElems[T any](dec *json.Decoder, items []T) ([]T, error) {
+// decodeElems decodes the elements of a list, from its '[' through its ']',
+// and appends them to items. Elements that do not fit in items' capacity
+// are decoded into blocks that are appended once at the end: growing items
+// element by element would copy a long list several times over.
+func decodeElems[T listItem](d *decoder, items []T) ([]T, error) {
+	if _, err := d.ReadToken(); err != nil {
+		return items, err
+	}
 	var zero T
-	for dec.More() {
-		items = append(items, zero)
-		if err := dec.Decode(&items[len(items)-1]); err != nil {
+	var blocks [][]T // the elements past items' capacity
+	n := 0           // how many the blocks hold
+	for {
+		k := d.PeekKind()
+		if k == ']' {
+			break
+		}
+		var v *T
+		if len(items) < cap(items) {
+			items = append(items, zero)
+			v = &items[len(items)-1]
+		} else {
+			if len(blocks) == 0 || len(blocks[len(blocks)-1]) == cap(blocks[len(blocks)-1]) {
+				blocks = append(blocks, make([]T, 0, min(max(n, 64), 1024)))
+			}
+			b := &blocks[len(blocks)-1]
+			*b = append(*b, zero)
+			v = &(*b)[len(*b)-1]
+			n++
+		}
+		var err error
+		if t, ok := any(v).(*text); ok {
+			err = t.decode(d)
+		} else {
+			err = d.record(k, any(v).(record))
+		}
+		if err != nil {
 			return items, err
 		}
 	}
-	_, err := dec.Token()
-	return items, err
+	if _, err := d.ReadToken(); err != nil {
+		return items, err
+	}
+	if n > 0 {
+		items = slices.Grow(items, n)
+		for _, b := range blocks {
+			items = append(items, b...)
+		}
+	}
+	return items, nil
 }
 
-// decodeObject reads a single JSON object into v.
-func decodeObject[T any](r io.Reader, v *T) error {
-	var p *T = v
-	if err := json.NewDecoder(r).Decode(&p); err != nil {
-		return err
-	}
-	if p == nil {
+// decodeObject reads a single JSON object into v, ignoring whatever
+// follows it.
+func decodeObject(r io.Reader, v record) error {
+	d := newDecoder(r)
+	k := d.PeekKind()
+	if k == 'n' {
+		if err := d.skip(); err != nil {
+			return err
+		}
 		return fmt.Errorf("%w: null body", errShape)
 	}
-	return nil
+	return d.record(k, v)
 }

@@ -2,7 +2,6 @@ package covage
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"golang.org/x/oauth2"
 )
 
@@ -261,8 +261,8 @@ func (e *decodeError) Error() string { return e.msg }
 func (e *decodeError) Unwrap() error { return e.err }
 
 func describeDecode(err error) error {
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
+	var syntax *jsontext.SyntacticError
+	var typ *typeError
 	switch {
 	case errors.Is(err, errShape):
 		return err
@@ -271,9 +271,9 @@ func describeDecode(err error) error {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return &decodeError{msg: "truncated json", err: err}
 	case errors.As(err, &syntax):
-		return &decodeError{msg: fmt.Sprintf("invalid json at offset %d", syntax.Offset), err: err}
+		return &decodeError{msg: fmt.Sprintf("invalid json at offset %d", syntax.ByteOffset), err: err}
 	case errors.As(err, &typ):
-		return &decodeError{msg: fmt.Sprintf("unexpected json %s at offset %d", typ.Value, typ.Offset), err: err}
+		return &decodeError{msg: fmt.Sprintf("unexpected json %s at offset %d", typ.value, typ.offset), err: err}
 	default:
 		return &decodeError{msg: "undecodable body", err: err}
 	}
