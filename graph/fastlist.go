@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -46,7 +47,7 @@ func FastLists(ctx context.Context, next graphql.Resolver) (any, error) {
 	if !ok {
 		return next(ctx)
 	}
-	fields, ok := t.collectMemo(graphql.GetOperationContext(ctx), fc.Field.Selections)
+	fields, size, ok := t.collectMemo(graphql.GetOperationContext(ctx), fc.Field.Selections)
 	if !ok {
 		return next(ctx)
 	}
@@ -58,7 +59,7 @@ func FastLists(ctx context.Context, next graphql.Resolver) (any, error) {
 	if !ok {
 		return res, nil
 	}
-	return &rendered{t: t, list: res, fields: fields, loaded: loaded}, nil
+	return &rendered{t: t, list: res, fields: fields, loaded: loaded, size: size}, nil
 }
 
 // leafType writes lists of one GraphQL object type.
@@ -109,12 +110,24 @@ type rendered struct {
 	list   any
 	fields []selected
 	loaded []any
+	// size, when known, is how many bytes the same selection took last
+	// time: the buffer grows once to fit rather than doubling its way up
+	// (a 500 KB answer otherwise allocates and copies about 1 MB more).
+	size *atomic.Int64
 }
 
 // MarshalGQL writes the list.
 func (r *rendered) MarshalGQL(w io.Writer) {
 	if b, ok := w.(*bytes.Buffer); ok {
+		start := b.Len()
+		if r.size != nil {
+			n := r.size.Load()
+			b.Grow(int(n + n/8))
+		}
 		r.t.write(b, r.list, r.fields, r.loaded)
+		if r.size != nil {
+			r.size.Store(int64(b.Len() - start))
+		}
 		return
 	}
 	var b bytes.Buffer
@@ -131,9 +144,10 @@ func (r *rendered) MarshalGQL(w io.Writer) {
 // field repeated through fragments, so one field can carry different
 // selections in different places. The memo is dropped whole when it
 // reaches memoLimit entries, which bounds it without an LRU's bookkeeping.
-func (t *leafType) collectMemo(oc *graphql.OperationContext, sel ast.SelectionSet) ([]selected, bool) {
+func (t *leafType) collectMemo(oc *graphql.OperationContext, sel ast.SelectionSet) ([]selected, *atomic.Int64, bool) {
 	if len(sel) > len(memoKey{}.sel) || !static(sel, 0) {
-		return t.collect(oc, sel)
+		fields, ok := t.collect(oc, sel)
+		return fields, nil, ok
 	}
 	key := memoKey{t: t, n: len(sel)}
 	copy(key.sel[:], sel)
@@ -141,16 +155,17 @@ func (t *leafType) collectMemo(oc *graphql.OperationContext, sel ast.SelectionSe
 	m, hit := memo.m[key]
 	memo.mu.RUnlock()
 	if hit {
-		return m.fields, m.ok
+		return m.fields, m.size, m.ok
 	}
 	fields, ok := t.collect(oc, sel)
+	size := new(atomic.Int64)
 	memo.mu.Lock()
 	if len(memo.m) >= memoLimit {
 		clear(memo.m)
 	}
-	memo.m[key] = memoEntry{fields, ok}
+	memo.m[key] = memoEntry{fields, size, ok}
 	memo.mu.Unlock()
-	return fields, ok
+	return fields, size, ok
 }
 
 // memoKey identifies a selection set of up to 8 selections by their
@@ -163,6 +178,7 @@ type memoKey struct {
 
 type memoEntry struct {
 	fields []selected
+	size   *atomic.Int64 // bytes written last time; see rendered
 	ok     bool
 }
 
