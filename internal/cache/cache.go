@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -241,6 +242,7 @@ func lookup[T any](ctx context.Context, c *Cache, endpoint, query string, fetch 
 	key := endpoint + "\x00" + c.up.CredentialID(ctx) + "\x00" + query
 	ttl := c.ttl(endpoint)
 
+	reads := readsOf(ctx)
 	var stale *entry
 	if ttl > 0 {
 		if e, ok := c.lru.Get(key); ok {
@@ -248,6 +250,7 @@ func lookup[T any](ctx context.Context, c *Cache, endpoint, query string, fetch 
 			if now.Before(e.expires) {
 				c.hits.Add(1)
 				c.hook(c.cfg.Hooks.OnHit, endpoint)
+				reads.add(c, key, e)
 				return e.val.(T), nil
 			}
 			if now.Before(e.staleUntil) {
@@ -273,7 +276,7 @@ func lookup[T any](ctx context.Context, c *Cache, endpoint, query string, fetch 
 		if ttl > 0 {
 			if e, ok := c.lru.Peek(key); ok && time.Now().Before(e.expires) {
 				leader = false
-				return e.val, nil
+				return e, nil
 			}
 		}
 		// The call outlives any one caller: a caller that gives up must not
@@ -281,11 +284,15 @@ func lookup[T any](ctx context.Context, c *Cache, endpoint, query string, fetch 
 		callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.CallTimeout)
 		defer cancel()
 		val, err := fetch(callCtx)
-		if err == nil && ttl > 0 {
-			now := time.Now()
-			c.lru.Add(key, &entry{val: val, stored: now, expires: now.Add(ttl), staleUntil: now.Add(ttl + c.cfg.StaleTTL)})
+		if err != nil {
+			return nil, err
 		}
-		return val, err
+		now := time.Now()
+		e := &entry{val: val, stored: now, expires: now.Add(ttl), staleUntil: now.Add(ttl + c.cfg.StaleTTL)}
+		if ttl > 0 {
+			c.lru.Add(key, e)
+		}
+		return e, nil
 	})
 
 	select {
@@ -294,13 +301,21 @@ func lookup[T any](ctx context.Context, c *Cache, endpoint, query string, fetch 
 			c.coalesced.Add(1)
 		}
 		if r.Err == nil {
-			return r.Val.(T), nil
+			e := r.Val.(*entry)
+			if ttl > 0 {
+				reads.add(c, key, e)
+			} else {
+				reads.uncached()
+			}
+			return e.val.(T), nil
 		}
+		reads.uncached()
 		if stale != nil && isOutage(r.Err) {
 			return c.serveStale(ctx, endpoint, stale).(T), nil
 		}
 		return zero, r.Err
 	case <-ctx.Done():
+		reads.uncached()
 		err := ctx.Err()
 		if stale != nil && errors.Is(err, context.DeadlineExceeded) {
 			return c.serveStale(ctx, endpoint, stale).(T), nil
@@ -356,4 +371,89 @@ type reporterKey struct{}
 // response's extensions.
 func WithStaleReporter(ctx context.Context, report StaleReporter) context.Context {
 	return context.WithValue(ctx, reporterKey{}, report)
+}
+
+// Reads records the entries a request's lookups were answered with, so that
+// a result computed from them alone can be reused for exactly as long as a
+// new lookup would return the same entries: the response cache's test of
+// freshness. A nil *Reads records nothing.
+type Reads struct {
+	mu      sync.Mutex
+	cache   *Cache
+	keys    []string
+	entries []*entry
+	// other is set by a lookup answered otherwise: an error, a stale
+	// value, an endpoint whose TTL is 0, or a second Cache.
+	other  bool
+	sealed bool
+}
+
+type readsKey struct{}
+
+// WithReads returns a context whose lookups are recorded in the returned
+// Reads.
+func WithReads(ctx context.Context) (context.Context, *Reads) {
+	r := &Reads{}
+	return context.WithValue(ctx, readsKey{}, r), r
+}
+
+func readsOf(ctx context.Context) *Reads {
+	r, _ := ctx.Value(readsKey{}).(*Reads)
+	return r
+}
+
+func (r *Reads) add(c *Cache, key string, e *entry) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.sealed {
+		return
+	}
+	if r.cache != nil && r.cache != c {
+		r.other = true
+		return
+	}
+	r.cache = c
+	r.keys = append(r.keys, key)
+	r.entries = append(r.entries, e)
+}
+
+func (r *Reads) uncached() {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.sealed {
+		r.other = true
+	}
+}
+
+// Seal stops recording (a lookup still running for a finished request did
+// not shape its result) and reports whether every lookup so far was
+// answered from a cached entry, so that Current can vouch for the result.
+func (r *Reads) Seal() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sealed = true
+	return !r.other
+}
+
+// Current reports whether each entry read is still the fresh entry a
+// lookup of its key would return now. It refreshes their place in the LRU,
+// as a lookup would. Call it only after Seal.
+func (r *Reads) Current() bool {
+	if r.cache == nil {
+		return true // nothing was read
+	}
+	now := time.Now()
+	for i, key := range r.keys {
+		e, ok := r.cache.lru.Get(key)
+		if !ok || e != r.entries[i] || !now.Before(e.expires) {
+			return false
+		}
+	}
+	return true
 }

@@ -354,3 +354,42 @@ func TestNewValidates(t *testing.T) {
 	_, err = cache.New(&fake{}, cache.Config{TTL: map[string]time.Duration{"enni": -1}})
 	require.Error(t, err)
 }
+
+// TestReads checks what a request's reads vouch for: entries read from the
+// cache (fetched or hit) while they stay the fresh entry of their key, and
+// nothing once a read bypassed the cache or failed.
+func TestReads(t *testing.T) {
+	f := &fake{}
+	c := newCache(t, f, cache.Config{DefaultTTL: time.Hour, TTL: map[string]time.Duration{covage.EndpointProject: 0}})
+	ctx := as(context.Background(), "alice")
+
+	rctx, reads := cache.WithReads(ctx)
+	ref(t)(c.Ennis(rctx, domain.EnniFilter{})) // fetched and stored
+	ref(t)(c.Ennis(rctx, domain.EnniFilter{})) // hit
+	require.True(t, reads.Seal())
+	require.True(t, reads.Current())
+	ref(t)(c.Ennis(rctx, domain.EnniFilter{}))
+	require.True(t, reads.Current(), "reads after Seal are ignored")
+
+	uncached, r2 := cache.WithReads(ctx)
+	_, err := c.Projects(uncached, domain.ProjectFilter{}) // TTL 0
+	require.NoError(t, err)
+	require.False(t, r2.Seal(), "a read the cache does not keep vouches for nothing")
+
+	f.fail(errors.New("boom"))
+	failed, r3 := cache.WithReads(ctx)
+	short := "X"
+	_, err = c.Ennis(failed, domain.EnniFilter{ShortName: &short})
+	require.Error(t, err)
+	require.False(t, r3.Seal())
+	f.heal()
+
+	short2 := "ACME"
+	expiring := newCache(t, f, cache.Config{DefaultTTL: 30 * time.Millisecond})
+	ectx, r4 := cache.WithReads(ctx)
+	ref(t)(expiring.Ennis(ectx, domain.EnniFilter{ShortName: &short2}))
+	require.True(t, r4.Seal())
+	require.True(t, r4.Current())
+	time.Sleep(40 * time.Millisecond)
+	require.False(t, r4.Current(), "an expired entry no longer vouches")
+}
