@@ -102,6 +102,10 @@ func run(ctx context.Context, getenv func(string) string) error {
 			Ready:          obs.readiness(client, cfg.Resilience.PassThrough()),
 			Build:          obs.build,
 			PassThrough:    cfg.Resilience.PassThrough(),
+			ResponseCache: gateway.ResponseCache{
+				MaxBytes: int64(cfg.Resilience.ResponseCacheMB) << 20,
+				OnEvent:  func(result string) { obs.metrics.CacheEvent("response", result) },
+			},
 		}),
 		ReadHeaderTimeout: cfg.Security.ReadHeaderTimeout,
 		ReadTimeout:       cfg.Security.ReadTimeout,

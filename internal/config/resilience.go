@@ -35,6 +35,11 @@ type Resilience struct {
 	// CacheMaxEntries bounds the shared cache (COVAGE_CACHE_MAX_ENTRIES,
 	// default 10000).
 	CacheMaxEntries int
+	// ResponseCacheMB bounds the response cache, which keeps whole answers
+	// while the shared-cache entries they were built from stay fresh
+	// (RESPONSE_CACHE_MB, default 32); 0 turns it off. It needs the shared
+	// cache: with COVAGE_CACHE_TTL=0 it is off too.
+	ResponseCacheMB int
 	// RetryMaxAttempts is how many times a failing GET is tried
 	// (COVAGE_RETRY_MAX_ATTEMPTS, default 3; 1 never retries).
 	RetryMaxAttempts int
@@ -75,6 +80,7 @@ func (p *parser) resilience(c Config) Resilience {
 		EndpointTTL:      map[string]time.Duration{},
 		StaleTTL:         p.duration("COVAGE_STALE_TTL", 24*time.Hour),
 		CacheMaxEntries:  p.int("COVAGE_CACHE_MAX_ENTRIES", 10000, 1, 10_000_000),
+		ResponseCacheMB:  p.int("RESPONSE_CACHE_MB", 32, 0, 64<<10),
 		RetryMaxAttempts: p.int("COVAGE_RETRY_MAX_ATTEMPTS", 3, 1, 10),
 		RetryAfterMax:    p.duration("COVAGE_RETRY_AFTER_MAX", 5*time.Second),
 		BreakerFailures:  p.int("COVAGE_BREAKER_FAILURES", 5, 0, 1000),

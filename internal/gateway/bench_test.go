@@ -14,6 +14,7 @@ import (
 
 	"github.com/covage/gateway/internal/cache"
 	"github.com/covage/gateway/internal/demo"
+	"github.com/covage/gateway/internal/gateway"
 )
 
 // benchSize is the generated dataset the end-to-end benchmarks serve:
@@ -43,14 +44,18 @@ var benchQueries = []struct {
 }
 
 // benchModes are the gateway configurations each query runs under: without
-// the shared cache, and with it warm (the request before the timing fills
-// it; its 5-minute TTL outlasts any run).
+// the shared cache, with it warm (the request before the timing fills it;
+// its 5-minute TTL outlasts any run), and with the response cache on top,
+// as the gateway runs by default.
 var benchModes = []struct {
 	name string
 	opts []option
 }{
 	{"cache=off", nil},
 	{"cache=warm", []option{withCache(cache.Config{})}},
+	{"cache=warm+responses", []option{withCache(cache.Config{}), withGateway(func(o *gateway.Options) {
+		o.ResponseCache = gateway.ResponseCache{MaxBytes: 32 << 20}
+	})}},
 }
 
 // BenchmarkQuery runs each representative query end to end: an HTTP POST to

@@ -14,6 +14,7 @@ import (
 
 	"github.com/covage/gateway/graph"
 	"github.com/covage/gateway/graph/generated"
+	"github.com/covage/gateway/internal/cache"
 	"github.com/covage/gateway/internal/loaders"
 	"github.com/covage/gateway/internal/telemetry"
 )
@@ -33,6 +34,9 @@ type Options struct {
 	Security Security
 	// Pprof serves net/http/pprof under /debug/pprof/ (pprof.go).
 	Pprof bool
+	// ResponseCache keeps whole answers (respcache.go). It needs the shared
+	// cache: it is on only when Upstream is a *cache.Cache.
+	ResponseCache ResponseCache
 	// PassThrough forwards each caller's Authorization bearer token to
 	// Covage instead of the upstream client's own credential; a request
 	// without one gets UNAUTHENTICATED (HTTP 401) before any upstream call.
@@ -100,5 +104,9 @@ func newGraphQL(opts Options) *handler.Server {
 	srv.AroundFields(graph.FastLists)
 	srv.AroundResponses(staleExtension)
 	srv.Use(opts.observer.Extension())
+	// Innermost, so that telemetry and the stale extension see its hits.
+	if shared, ok := opts.Upstream.(*cache.Cache); ok && opts.ResponseCache.MaxBytes > 0 {
+		srv.Use(newResponseCache(opts.ResponseCache, shared.CredentialID))
+	}
 	return srv
 }

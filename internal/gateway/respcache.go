@@ -1,0 +1,133 @@
+package gateway
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"sync"
+
+	"github.com/99designs/gqlgen/graphql"
+	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/covage/gateway/internal/cache"
+)
+
+// The response cache keeps whole answers of queries, so that a form that
+// fills the same dropdowns again skips execution altogether. It sits on the
+// shared cache (internal/cache) and can never serve what a fresh execution
+// would not: an answer is kept only when every upstream read it made was
+// answered from a shared-cache entry (no error, no stale value, no endpoint
+// with a TTL of 0), and it is reused only while each of those entries is
+// still the fresh entry a new lookup would return. Its key holds the caller's
+// credential identity, the operation, and the variables.
+
+// ResponseCache configures the response cache.
+type ResponseCache struct {
+	// MaxBytes bounds the answers kept, by the size of their data; off when
+	// 0. Answers larger than an eighth of it are not kept.
+	MaxBytes int64
+	// OnEvent is told of each lookup: "hit" or "miss".
+	OnEvent func(result string)
+}
+
+// responseCache is the gqlgen extension.
+type responseCache struct {
+	cfg      ResponseCache
+	identity func(context.Context) string
+
+	mu    sync.Mutex
+	lru   *lru.Cache[[sha256.Size]byte, *cachedResponse]
+	bytes int64
+}
+
+type cachedResponse struct {
+	data  json.RawMessage
+	reads *cache.Reads
+}
+
+var (
+	_ graphql.HandlerExtension    = (*responseCache)(nil)
+	_ graphql.ResponseInterceptor = (*responseCache)(nil)
+)
+
+func newResponseCache(cfg ResponseCache, identity func(context.Context) string) *responseCache {
+	rc := &responseCache{cfg: cfg, identity: identity}
+	// Entries are bounded by bytes, below; the count bound only keeps the
+	// LRU's own bookkeeping finite.
+	rc.lru, _ = lru.NewWithEvict(1<<16, func(_ [sha256.Size]byte, r *cachedResponse) { rc.bytes -= int64(len(r.data)) })
+	return rc
+}
+
+func (*responseCache) ExtensionName() string                   { return "ResponseCache" }
+func (*responseCache) Validate(graphql.ExecutableSchema) error { return nil }
+
+// InterceptResponse answers from the cache, or runs the operation and keeps
+// its answer when it may be reused.
+func (rc *responseCache) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	if !graphql.HasOperationContext(ctx) {
+		return next(ctx)
+	}
+	oc := graphql.GetOperationContext(ctx)
+	if oc == nil || oc.Operation == nil || oc.Operation.Operation != ast.Query {
+		return next(ctx)
+	}
+	key, ok := rc.key(ctx, oc)
+	if !ok {
+		return next(ctx)
+	}
+	rc.mu.Lock()
+	hit, found := rc.lru.Get(key)
+	rc.mu.Unlock()
+	if found && hit.reads.Current() {
+		rc.event("hit")
+		return &graphql.Response{Data: hit.data}
+	}
+	rc.event("miss")
+
+	ctx, reads := cache.WithReads(ctx)
+	resp := next(ctx)
+	reusable := reads.Seal()
+	if resp == nil || !reusable || len(resp.Errors) > 0 || len(resp.Extensions) > 0 ||
+		resp.Label != "" || resp.Path != nil || resp.HasNext != nil ||
+		int64(len(resp.Data)) > rc.cfg.MaxBytes/8 {
+		return resp
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if old, ok := rc.lru.Peek(key); ok {
+		rc.bytes -= int64(len(old.data))
+	}
+	rc.lru.Add(key, &cachedResponse{data: resp.Data, reads: reads})
+	rc.bytes += int64(len(resp.Data))
+	for rc.bytes > rc.cfg.MaxBytes {
+		rc.lru.RemoveOldest()
+	}
+	return resp
+}
+
+// key hashes what the answer depends on besides the upstream data: the
+// credential's identity, the query, the operation name and the variables.
+func (rc *responseCache) key(ctx context.Context, oc *graphql.OperationContext) ([sha256.Size]byte, bool) {
+	vars, err := json.Marshal(oc.Variables) // maps marshal with sorted keys
+	if err != nil {
+		return [sha256.Size]byte{}, false
+	}
+	h := sha256.New()
+	for _, part := range []string{rc.identity(ctx), oc.OperationName, oc.RawQuery} {
+		// Each part with its length first, so that no two keys concatenate
+		// to the same bytes.
+		_, _ = h.Write([]byte{byte(len(part) >> 24), byte(len(part) >> 16), byte(len(part) >> 8), byte(len(part))})
+		_, _ = h.Write([]byte(part))
+	}
+	_, _ = h.Write(vars)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum, true
+}
+
+func (rc *responseCache) event(result string) {
+	if rc.cfg.OnEvent != nil {
+		rc.cfg.OnEvent(result)
+	}
+}
