@@ -25,6 +25,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -39,6 +41,9 @@ const (
 	qReasons       = `{ terminateReasons { code label } changeReasons { code label } siteConnectionTypes { code label } }`
 	qEnnisBPEA     = `{ ennis(filter: {offer: BPEA, active: true}) { reference label offer } }`
 )
+
+// noResponses turns the response cache off.
+var noResponses = []string{"RESPONSE_CACHE_MB=0"}
 
 // qBillingSites asks for 50 codes, 40 of them distinct.
 var qBillingSites = func() string {
@@ -62,11 +67,16 @@ type scenario struct {
 	latency time.Duration
 	cache   bool
 	clients int
+	env     []string // extra settings of the gateway
 }
 
 type outcome struct {
 	scenario
 	res loadtest.Result
+	// floor is, for the billing-site scenarios, the p50 of the same GETs
+	// sent straight to the demo upstream from this process, through a pool
+	// of the gateway's size: what the upstream alone costs.
+	floor time.Duration
 }
 
 func main() {
@@ -87,8 +97,13 @@ func run(ctx context.Context) error {
 		only     = flag.String("only", "", "run only the scenarios whose name contains this")
 		gwEnv    = flag.String("gateway-env", "", "extra KEY=VALUE settings for the gateway, comma-separated (e.g. GOMEMLIMIT=40MiB)")
 		scaling  = flag.Bool("scaling", true, "run the scaling scenarios and draw the plot")
+		floor    = flag.String("serve-floor", "", "internal: serve the net/http floor on this address (benchplot runs itself with it)")
+		baseline = flag.String("baseline", "", "a gateway binary built from an earlier commit: each main scenario also runs against it, right after the current build, and a before/after table is printed")
 	)
 	flag.Parse()
+	if *floor != "" {
+		return serveFloor(ctx, *floor)
+	}
 
 	dir, err := os.MkdirTemp("", "benchplot")
 	if err != nil {
@@ -102,31 +117,36 @@ func run(ctx context.Context) error {
 		return fmt.Errorf("build the gateway: %w", err)
 	}
 
-	base := [3]int{500, 2000, 50}
+	shape := [3]int{500, 2000, 50}
 	scenarios := []scenario{
-		{"projects_ennis cache=off", qProjectsEnnis, base, 0, false, *clients},
-		{"reasons cache=off", qReasons, base, 0, false, *clients},
-		{"ennis_bpea_active cache=off", qEnnisBPEA, base, 0, false, *clients},
-		{"projects_ennis cache=warm", qProjectsEnnis, base, 0, true, *clients},
-		{"reasons cache=warm", qReasons, base, 0, true, *clients},
-		{"ennis_bpea_active cache=warm", qEnnisBPEA, base, 0, true, *clients},
-		{"projects_ennis latency=20ms cache=off", qProjectsEnnis, base, 20 * time.Millisecond, false, *clients},
-		{"billing_sites latency=20ms cache=off", qBillingSites, base, 20 * time.Millisecond, false, *clients},
+		{"projects_ennis cache=off", qProjectsEnnis, shape, 0, false, *clients, nil},
+		{"reasons cache=off", qReasons, shape, 0, false, *clients, nil},
+		{"ennis_bpea_active cache=off", qEnnisBPEA, shape, 0, false, *clients, nil},
+		{"projects_ennis cache=warm", qProjectsEnnis, shape, 0, true, *clients, nil},
+		{"reasons cache=warm", qReasons, shape, 0, true, *clients, nil},
+		{"ennis_bpea_active cache=warm", qEnnisBPEA, shape, 0, true, *clients, nil},
+		// The shared cache warm, the response cache off: every request is
+		// executed.
+		{"projects_ennis cache=warm responses=off", qProjectsEnnis, shape, 0, true, *clients, noResponses},
+		{"reasons cache=warm responses=off", qReasons, shape, 0, true, *clients, noResponses},
+		{"ennis_bpea_active cache=warm responses=off", qEnnisBPEA, shape, 0, true, *clients, noResponses},
+		{"projects_ennis latency=20ms cache=off", qProjectsEnnis, shape, 20 * time.Millisecond, false, *clients, nil},
+		{"billing_sites latency=20ms cache=off", qBillingSites, shape, 20 * time.Millisecond, false, *clients, nil},
 		// One client: the round trips alone, without queueing for the CPU.
-		{"projects_ennis latency=20ms cache=off c=1", qProjectsEnnis, base, 20 * time.Millisecond, false, 1},
-		{"billing_sites latency=20ms cache=off c=1", qBillingSites, base, 20 * time.Millisecond, false, 1},
+		{"projects_ennis latency=20ms cache=off c=1", qProjectsEnnis, shape, 20 * time.Millisecond, false, 1, nil},
+		{"billing_sites latency=20ms cache=off c=1", qBillingSites, shape, 20 * time.Millisecond, false, 1, nil},
 	}
 	var scale []scenario
 	if *scaling {
 		// 40 doors per client and 4 doors per project, as in the base
 		// shape, so the response grows in proportion to the door count.
 		for _, n := range []int{1000, 10000, 50000} {
-			scale = append(scale, scenario{fmt.Sprintf("scaling ennis=%d", n), qProjectsEnnis, [3]int{n / 4, n, n / 40}, 0, false, 4})
+			scale = append(scale, scenario{fmt.Sprintf("scaling ennis=%d", n), qProjectsEnnis, [3]int{n / 4, n, n / 40}, 0, false, 4, nil})
 		}
 	}
 	extra := splitEnv(*gwEnv)
 
-	var results, scaled []outcome
+	var results, scaled, base []outcome
 	for _, list := range []struct {
 		in  []scenario
 		out *[]outcome
@@ -136,16 +156,35 @@ func run(ctx context.Context) error {
 				continue
 			}
 			fmt.Fprintf(os.Stderr, "running %s …\n", s.name)
-			res, err := runScenario(ctx, bin, s, *duration, extra)
+			res, floor, err := runScenario(ctx, bin, s, *duration, extra)
 			if err != nil {
 				return fmt.Errorf("%s: %w", s.name, err)
 			}
-			*list.out = append(*list.out, outcome{s, res})
+			*list.out = append(*list.out, outcome{s, res, floor})
+			if *baseline != "" && list.out == &results {
+				fmt.Fprintf(os.Stderr, "running %s against the baseline …\n", s.name)
+				res, floor, err := runScenario(ctx, *baseline, s, *duration, extra)
+				if err != nil {
+					return fmt.Errorf("%s (baseline): %w", s.name, err)
+				}
+				base = append(base, outcome{s, res, floor})
+			}
 		}
 	}
 
 	printMachine()
+	const floorName = "reasons net/http floor (constant 1,437-byte answer)"
+	if *only == "" || strings.Contains(floorName, *only) {
+		fmt.Fprintln(os.Stderr, "running the net/http floor …")
+		res, err := runFloor(ctx, *clients, *duration)
+		if err != nil {
+			return fmt.Errorf("net/http floor: %w", err)
+		}
+		results = append(results, outcome{scenario: scenario{name: floorName, query: qReasons, clients: *clients}, res: res})
+	}
 	printMain(results)
+	printFloor(results)
+	printBaseline(results, base)
 	if len(scaled) > 0 {
 		printScaling(scaled)
 		if err := plotScaling(scaled, *pngPath); err != nil {
@@ -171,21 +210,98 @@ func splitEnv(s string) []string {
 }
 
 // runScenario starts the demo upstream and a gateway process, drives the
-// gateway, and stops both.
-func runScenario(ctx context.Context, bin string, s scenario, d time.Duration, extra []string) (loadtest.Result, error) {
+// gateway, and stops both. For the billing-site query it then measures the
+// upstream floor.
+func runScenario(ctx context.Context, bin string, s scenario, d time.Duration, extra []string) (loadtest.Result, time.Duration, error) {
+	res, upURL, stop, err := startAndDrive(ctx, bin, s, d, extra)
+	defer stop()
+	if err != nil || s.query != qBillingSites {
+		return res, 0, err
+	}
+	floor, err := upstreamFloor(ctx, upURL, poolSize(extra), 20)
+	return res, floor, err
+}
+
+// poolSize is the gateway's billing-site pool: BILLING_SITE_CONCURRENCY
+// when extra sets it, else the default of 8.
+func poolSize(extra []string) int {
+	for _, kv := range extra {
+		if v, ok := strings.CutPrefix(kv, "BILLING_SITE_CONCURRENCY="); ok {
+			if n, err := strconv.Atoi(v); err == nil && n > 0 {
+				return n
+			}
+		}
+	}
+	return 8
+}
+
+// upstreamFloor sends the 40 distinct GETs of qBillingSites straight to the
+// demo upstream, at most pool at a time, n times, and returns the p50: the
+// latency a gateway with no overhead at all would have.
+func upstreamFloor(ctx context.Context, upURL string, pool, n int) (time.Duration, error) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: pool}}
+	defer client.CloseIdleConnections()
+	get := func(code string) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, upURL+"/api/v1/referential/billing_site/"+code+"/", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		_, err = io.Copy(io.Discard, resp.Body)
+		if err == nil && resp.StatusCode != http.StatusOK {
+			err = fmt.Errorf("GET billing_site/%s: %s", code, resp.Status)
+		}
+		return err
+	}
+	times := make([]time.Duration, 0, n)
+	for range n {
+		start := time.Now()
+		slots := make(chan struct{}, pool)
+		errs := make(chan error, 40)
+		for i := range 40 {
+			go func() {
+				slots <- struct{}{}
+				defer func() { <-slots }()
+				errs <- get(fmt.Sprintf("BS%04d", i+1))
+			}()
+		}
+		for range 40 {
+			if err := <-errs; err != nil {
+				return 0, err
+			}
+		}
+		times = append(times, time.Since(start))
+	}
+	slices.Sort(times)
+	return times[len(times)/2], nil
+}
+
+// startAndDrive starts the demo upstream and a gateway process and drives
+// the gateway; stop stops both.
+func startAndDrive(ctx context.Context, bin string, s scenario, d time.Duration, extra []string) (res loadtest.Result, upURL string, stop func(), err error) {
+	var stops []func()
+	stop = func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
 	up := demo.New(demo.Generate(s.size[0], s.size[1], s.size[2]), demo.WithLatency(s.latency))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return loadtest.Result{}, err
+		return loadtest.Result{}, "", stop, err
 	}
 	upSrv := &http.Server{Handler: demo.Mux(up), ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = upSrv.Serve(ln) }()
-	defer upSrv.Close()
-	upURL := "http://" + ln.Addr().String()
+	stops = append(stops, func() { _ = upSrv.Close() })
+	upURL = "http://" + ln.Addr().String()
 
 	port, err := freePort()
 	if err != nil {
-		return loadtest.Result{}, err
+		return loadtest.Result{}, "", stop, err
 	}
 	cmd := exec.CommandContext(ctx, bin)
 	cmd.Env = append(os.Environ(),
@@ -196,24 +312,25 @@ func runScenario(ctx context.Context, bin string, s scenario, d time.Duration, e
 	if !s.cache {
 		cmd.Env = append(cmd.Env, "COVAGE_CACHE_TTL=0")
 	}
+	cmd.Env = append(cmd.Env, s.env...)
 	cmd.Env = append(cmd.Env, extra...)
 	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
 	if err := cmd.Start(); err != nil {
-		return loadtest.Result{}, err
+		return loadtest.Result{}, "", stop, err
 	}
-	defer func() {
+	stops = append(stops, func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		_ = cmd.Wait()
-	}()
+	})
 	gw := fmt.Sprintf("http://127.0.0.1:%d", port)
 	if err := waitHealthy(ctx, gw+"/healthz"); err != nil {
-		return loadtest.Result{}, err
+		return loadtest.Result{}, "", stop, err
 	}
 	warmup := 2
 	if s.size[1] >= 50000 {
 		warmup = 1
 	}
-	return loadtest.Run(ctx, loadtest.Config{
+	res, err = loadtest.Run(ctx, loadtest.Config{
 		URL:      gw + "/query",
 		Query:    s.query,
 		Clients:  s.clients,
@@ -222,6 +339,7 @@ func runScenario(ctx context.Context, bin string, s scenario, d time.Duration, e
 		PID:      cmd.Process.Pid,
 		StatsURL: upURL + demo.StatsPath,
 	})
+	return res, upURL, stop, err
 }
 
 func freePort() (int, error) {
@@ -231,6 +349,73 @@ func freePort() (int, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// floorBody is a constant answer the size of the reason lists' answer.
+var floorBody = func() []byte {
+	const size = 1437
+	head, tail := `{"data":{"x":"`, `"}}`
+	return []byte(head + strings.Repeat("a", size-len(head)-len(tail)) + tail)
+}()
+
+// serveFloor serves floorBody to every POST after reading its body, as a
+// Go server that does nothing else would: the per-request cost of net/http
+// and the kernel on this machine, which no Go gateway can go below.
+func serveFloor(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(floorBody)
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// runFloor runs serveFloor in a child process (this program, re-run) and
+// drives it like a gateway.
+func runFloor(ctx context.Context, clients int, d time.Duration) (loadtest.Result, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return loadtest.Result{}, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return loadtest.Result{}, err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	cmd := exec.CommandContext(ctx, self, "-serve-floor", addr)
+	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return loadtest.Result{}, err
+	}
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}()
+	if err := waitHealthy(ctx, "http://"+addr+"/healthz"); err != nil {
+		return loadtest.Result{}, err
+	}
+	return loadtest.Run(ctx, loadtest.Config{
+		URL:      "http://" + addr + "/query",
+		Query:    qReasons,
+		Clients:  clients,
+		Duration: d,
+		Warmup:   2,
+		PID:      cmd.Process.Pid,
+	})
 }
 
 func waitHealthy(ctx context.Context, url string) error {
@@ -283,6 +468,40 @@ func printMain(rs []outcome) {
 		fmt.Printf("| %s | %d | %.1f | %s | %s | %s | %d | %.3f | %.1f | %.2f | %d |\n",
 			o.name, o.clients, r.RPS, ms(r.P50), ms(r.P90), ms(r.P99), r.Errors,
 			float64(r.CPUPerRequest)/1e6, float64(r.PeakRSS)/(1<<20), r.UpstreamPerRequest, r.RespBytes)
+	}
+}
+
+// printBaseline compares each scenario with the same scenario run against
+// the baseline binary right after it, as ratios baseline / current.
+func printBaseline(rs, base []outcome) {
+	if len(base) == 0 {
+		return
+	}
+	fmt.Println()
+	fmt.Println("| scenario | CPU/request ms now | baseline | baseline/now | peak RSS MB now | baseline | req/s now | baseline | p50 ms now | baseline |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
+	for i, o := range rs {
+		r, b := o.res, base[i].res
+		fmt.Printf("| %s | %.3f | %.3f | %.2f× | %.1f | %.1f | %.1f | %.1f | %s | %s |\n",
+			o.name, float64(r.CPUPerRequest)/1e6, float64(b.CPUPerRequest)/1e6, float64(b.CPUPerRequest)/float64(max(r.CPUPerRequest, 1)),
+			float64(r.PeakRSS)/(1<<20), float64(b.PeakRSS)/(1<<20), r.RPS, b.RPS, ms(r.P50), ms(b.P50))
+	}
+}
+
+// printFloor sets each billing-site p50 beside the upstream floor.
+func printFloor(rs []outcome) {
+	first := true
+	for _, o := range rs {
+		if o.floor == 0 {
+			continue
+		}
+		if first {
+			fmt.Println()
+			fmt.Println("| scenario | gateway p50 ms | upstream floor p50 ms (same GETs, same pool, straight to the demo) | gateway adds ms |")
+			fmt.Println("|---|---|---|---|")
+			first = false
+		}
+		fmt.Printf("| %s | %s | %s | %s |\n", o.name, ms(o.res.P50), ms(o.floor), ms(o.res.P50-o.floor))
 	}
 }
 
