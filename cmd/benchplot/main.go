@@ -480,8 +480,9 @@ func printBaseline(rs, base []outcome) {
 	fmt.Println()
 	fmt.Println("| scenario | CPU/request ms now | baseline | baseline/now | peak RSS MB now | baseline | req/s now | baseline | p50 ms now | baseline |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
-	for i, o := range rs {
-		r, b := o.res, base[i].res
+	for i, b := range base { // rs has the floor too, which has no baseline
+		o := rs[i]
+		r, b := o.res, b.res
 		fmt.Printf("| %s | %.3f | %.3f | %.2f× | %.1f | %.1f | %.1f | %.1f | %s | %s |\n",
 			o.name, float64(r.CPUPerRequest)/1e6, float64(b.CPUPerRequest)/1e6, float64(b.CPUPerRequest)/float64(max(r.CPUPerRequest, 1)),
 			float64(r.PeakRSS)/(1<<20), float64(b.PeakRSS)/(1<<20), r.RPS, b.RPS, ms(r.P50), ms(b.P50))
