@@ -157,12 +157,12 @@ func TestBillingSitesPool(t *testing.T) {
 // than pass slowly. A lookup whose loader can see no other key in the
 // operation skips the window and answers at once, at each level, and so
 // does a relation under one list (its batch resolver holds every parent).
-// Two fields that reach the same loader still share one batch, which
-// leaves as soon as it is full (MaxBatch 2), and so one upstream call.
+// When several fields reach the same loader, none under a list, they still
+// share one batch and one upstream call, which leaves as soon as their keys
+// have all arrived.
 func TestLoneKeysSkipTheBatchWindow(t *testing.T) {
 	e := newEnv(t, withWait(30*time.Second),
-		withSecurity(gateway.Security{RequestTimeout: 5 * time.Second}),
-		withGateway(func(o *gateway.Options) { o.Loaders.MaxBatch = 2 }))
+		withSecurity(gateway.Security{RequestTimeout: 5 * time.Second}))
 	cases := []struct {
 		query string
 		want  []string
@@ -180,7 +180,8 @@ func TestLoneKeysSkipTheBatchWindow(t *testing.T) {
 			[]string{upProjects + "?code=FLASH", upEnnis + "?short_name=DC999"}},
 		{`{ project(code: "FLASH") { ennis { reference projects { code } } } }`,
 			[]string{upProjects + "?code=FLASH", upEnnis + "?short_name=DC999", upProjects}},
-		// Two fields reach each loader: one dataloader batch per level.
+		// Two fields reach each loader: one batch per level, which leaves
+		// once both keys are in.
 		{`{ a: project(code: "FLASH") { ennis { reference } } b: project(code: "PRJ-DC123-FIBRE") { ennis { reference } } }`,
 			[]string{upProjects, upEnnis}},
 	}

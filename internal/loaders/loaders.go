@@ -118,8 +118,17 @@ func (z *lazy[K, V]) init(cfg *Config, name string, batch dataloader.BatchFunc[K
 	z.cfg, z.name, z.batch = cfg, name, batch
 }
 
-func (z *lazy[K, V]) get() *dataloader.Loader[K, V] {
-	z.once.Do(func() { z.loader = newLoader(*z.cfg, z.run) })
+// get returns the dataloader, built on first use. When ctx says how many
+// load calls the loader will see in the request (Expect), a batch leaves as
+// soon as they have all arrived instead of waiting out the window.
+func (z *lazy[K, V]) get(ctx context.Context) *dataloader.Loader[K, V] {
+	z.once.Do(func() {
+		cfg := *z.cfg
+		if n := expected(ctx); n > 1 && (cfg.MaxBatch <= 0 || n < cfg.MaxBatch) {
+			cfg.MaxBatch = n
+		}
+		z.loader = newLoader(cfg, z.run)
+	})
 	return z.loader
 }
 
@@ -140,7 +149,7 @@ func (z *lazy[K, V]) load(ctx context.Context, key K) (V, error) {
 		r := z.run(ctx, []K{key})[0]
 		return r.Data, r.Error
 	}
-	return z.get().Load(ctx, key)()
+	return z.get(ctx).Load(ctx, key)()
 }
 
 // loadMany loads keys through the dataloader, or, when ctx is marked Alone,
@@ -148,7 +157,7 @@ func (z *lazy[K, V]) load(ctx context.Context, key K) (V, error) {
 // loaded.
 func (z *lazy[K, V]) loadMany(ctx context.Context, keys []K) (vals []V, errs []error) {
 	if !alone(ctx) {
-		return z.get().LoadMany(ctx, keys)()
+		return z.get(ctx).LoadMany(ctx, keys)()
 	}
 	at := make(map[K]int, len(keys))
 	distinct := make([]K, 0, len(keys))
@@ -173,17 +182,32 @@ func (z *lazy[K, V]) loadMany(ctx context.Context, keys []K) (vals []V, errs []e
 	return vals, errs
 }
 
-type aloneKey struct{}
+type expectKey struct{}
 
 // Alone marks ctx as carrying the only keys its keyed loader will be asked
 // for in this request, which the caller knows from the operation (one field
 // that uses the loader, and either no list above it or all the parents of
-// the one list above it in hand). The load then skips the batching window, which could only add latency: about a millisecond per
-// level on an idle machine, whatever the configured wait, because Go's
-// timers sleep in whole milliseconds when nothing else runs.
-func Alone(ctx context.Context) context.Context { return context.WithValue(ctx, aloneKey{}, true) }
+// the one list above it in hand). The load then skips the batching window,
+// which could only add latency: about a millisecond per level on an idle
+// machine, whatever the configured wait, because Go's timers sleep in whole
+// milliseconds when nothing else runs.
+func Alone(ctx context.Context) context.Context { return Expect(ctx, 1) }
 
-func alone(ctx context.Context) bool { return ctx.Value(aloneKey{}) != nil }
+// Expect marks ctx with the number of load calls, each of one key, that
+// its keyed loader will see in this request, which the caller knows from
+// the operation (that many fields use the loader, none with a list above
+// it). One is Alone; more lets the batch leave as soon as they have all
+// arrived. A count too high only means waiting out the window as before.
+func Expect(ctx context.Context, calls int) context.Context {
+	return context.WithValue(ctx, expectKey{}, calls)
+}
+
+func expected(ctx context.Context) int {
+	n, _ := ctx.Value(expectKey{}).(int)
+	return n
+}
+
+func alone(ctx context.Context) bool { return expected(ctx) == 1 }
 
 func newLoader[K comparable, V any](cfg Config, fn dataloader.BatchFunc[K, V]) *dataloader.Loader[K, V] {
 	opts := []dataloader.Option[K, V]{dataloader.WithWait[K, V](cfg.Wait)}

@@ -299,3 +299,24 @@ func TestForWithoutMiddlewarePanics(t *testing.T) {
 	l := New(newFake(), Config{})
 	require.Same(t, l, For(WithLoaders(context.Background(), l)))
 }
+
+// TestExpectedKeysLeaveEarly runs with a one-minute window: lookups told
+// how many keys to expect leave as soon as those have arrived, in one
+// batch (one list call), and a lone key goes at once (its filtered call).
+// A regression waits the minute out rather than hanging the suite.
+func TestExpectedKeysLeaveEarly(t *testing.T) {
+	f := newFake()
+	l := New(f, Config{Wait: time.Minute})
+	ctx := Expect(context.Background(), 2)
+	got, errs := loadAll([]string{"P1", "P2"}, func(c string) (*domain.Project, error) { return l.ProjectByCode(ctx, c) })
+	require.Equal(t, []error{nil, nil}, errs)
+	require.Equal(t, "P1", got[0].Code)
+	require.Equal(t, "P2", got[1].Code)
+	require.Equal(t, []string{"project?"}, f.Calls())
+
+	f2 := newFake()
+	one, err := New(f2, Config{Wait: time.Minute}).ProjectByCode(Alone(context.Background()), "P4")
+	require.NoError(t, err)
+	require.Equal(t, "P4", one.Code)
+	require.Equal(t, []string{"project?code=P4"}, f2.Calls())
+}
