@@ -2,6 +2,8 @@ package covage
 
 import (
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
 
 	"golang.org/x/text/runes"
@@ -57,14 +59,34 @@ func labelIndex[C ~string](known map[string]C) map[string]C {
 // likely to introduce: accents, typographic apostrophes, case and spacing.
 // Apostrophes are mapped after decomposition, since some characters
 // decompose into one.
+// Results are remembered: a reason list holds a few dozen labels, read on
+// every request when the shared cache is off, and building the Unicode
+// transform chain was a fifth of such a request's CPU.
 func normalizeLabel(s string) string {
+	if v, ok := normalized.Load(s); ok {
+		return v.(string)
+	}
 	// The chain is stateful, hence built per call.
 	fold := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), runes.Map(apostrophe), norm.NFC)
+	out := s
 	if folded, _, err := transform.String(fold, s); err == nil {
-		s = folded
+		out = folded
 	}
-	return strings.Join(strings.Fields(strings.ToLower(s)), " ")
+	out = strings.Join(strings.Fields(strings.ToLower(out)), " ")
+	if normalizedCount.Add(1) <= maxNormalized {
+		normalized.Store(s, out)
+	}
+	return out
 }
+
+// normalized remembers normalizeLabel's results, up to maxNormalized
+// labels (an upstream sending ever new labels is not given the memory).
+var (
+	normalized      sync.Map
+	normalizedCount atomic.Int64
+)
+
+const maxNormalized = 4096
 
 // apostrophe maps the characters used as apostrophes to the ASCII one.
 func apostrophe(r rune) rune {
