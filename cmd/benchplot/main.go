@@ -373,15 +373,7 @@ func serveFloor(ctx context.Context, addr string) error {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(floorBody)
 	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		<-ctx.Done()
-		_ = srv.Close()
-	}()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return loadtest.Serve(ctx, ln, mux)
 }
 
 // runFloor runs serveFloor in a child process (this program, re-run) and

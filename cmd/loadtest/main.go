@@ -17,11 +17,9 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -100,14 +98,6 @@ func serveDemo(ctx context.Context, addr, size string, latency time.Duration) er
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: demo.Mux(demo.New(demo.Generate(n[0], n[1], n[2]), demo.WithLatency(latency))), ReadHeaderTimeout: 5 * time.Second}
 	fmt.Fprintf(os.Stderr, "demo upstream on http://%s (data %s, latency %s); stats at %s\n", ln.Addr(), size, latency, demo.StatsPath)
-	go func() {
-		<-ctx.Done()
-		_ = srv.Close()
-	}()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return loadtest.Serve(ctx, ln, demo.Mux(demo.New(demo.Generate(n[0], n[1], n[2]), demo.WithLatency(latency))))
 }

@@ -77,13 +77,7 @@ func corpusSeeds(t testing.TB) [][]byte {
 // encoding/json oracle, for every raw type, and requires the same records,
 // the same next link, and the same outcome (see sameOutcome).
 func FuzzDecodeDifferential(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	require.NoError(f, err)
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		require.NoError(f, err)
-		f.Add(b)
-	}
+	addTestdata(f)
 	for _, b := range corpusSeeds(f) {
 		f.Add(b)
 	}

@@ -199,13 +199,7 @@ func FuzzNormalizeLabel(f *testing.F) {
 // FuzzDecodeList feeds arbitrary bodies to the decoders, which must fail
 // cleanly rather than panic.
 func FuzzDecodeList(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	require.NoError(f, err)
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		require.NoError(f, err)
-		f.Add(b)
-	}
+	addTestdata(f)
 	f.Add([]byte(`{"count":-1,"next":null,"results":[null]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		c, err := New(Config{BaseURL: "https://api.covage.com", Logger: quietLogger()})
@@ -229,4 +223,15 @@ func FuzzDecodeList(f *testing.F) {
 		var site rawBillingSite
 		_ = decodeObject(bytes.NewReader(body), &site)
 	})
+}
+
+// addTestdata seeds a fuzz target with the recorded bodies in testdata.
+func addTestdata(f *testing.F) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	require.NoError(f, err)
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		require.NoError(f, err)
+		f.Add(b)
+	}
 }
