@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -19,31 +20,33 @@ import (
 // the shape of a lookup form, then costs two round trips and no window.
 // When several such fields use the loader, none under a list, each brings
 // one key, and the batch leaves as soon as they have all arrived
-// (loaders.Expect).
+// (loaders.Expect). Relations are batch resolvers, called once per field
+// with every parent of the list above it: with at most one list above each
+// such field, the calls are counted instead (loaders.ExpectCalls).
 
-// Field names that reach each keyed loader. The count is syntactic (any
-// field of that name, at any level, through every fragment, @skip ignored),
-// so it can only overcount, which keeps the window.
+// Fields that reach each keyed loader, as Type.field. The count is
+// syntactic (every such field, at any level, through every fragment, @skip
+// ignored), so it can only overcount, which keeps the window.
 var (
-	projectByCodeFields    = []string{"project", "node"}
-	enniByReferenceFields  = []string{"enni", "node"}
-	businessByCodeFields   = []string{"business", "node"}
-	ennisOfClientFields    = []string{"ennis"}
-	projectsOfClientFields = []string{"projects"}
+	projectByCodeFields    = []string{"Query.project", "Query.node"}
+	enniByReferenceFields  = []string{"Query.enni", "Query.node"}
+	businessByCodeFields   = []string{"Query.business", "Query.node"}
+	ennisOfClientFields    = []string{"Project.ennis"}
+	projectsOfClientFields = []string{"Enni.projects"}
 )
 
 // lone returns ctx marked with the number of keys the loader reached by the
-// fields named in names will get, when the operation shows it: every such
-// field has no list above it, so each brings one key. Otherwise ctx is
-// returned unchanged.
+// fields in names will get, when the operation shows it: every such field
+// has no list above it, so each brings one key. Otherwise ctx is returned
+// unchanged.
 func lone(ctx context.Context, names []string) context.Context {
 	oc, ok := operation(ctx, 0)
 	if !ok {
 		return ctx
 	}
-	n, listed := countFields(oc.Operation.SelectionSet, names, false, 0)
+	n, lists := countFields(oc.Operation.SelectionSet, names, 0, 0)
 	switch {
-	case listed || n == 0:
+	case lists > 0 || n == 0:
 		return ctx
 	case n == 1:
 		return loaders.Alone(ctx)
@@ -52,19 +55,24 @@ func lone(ctx context.Context, names []string) context.Context {
 	}
 }
 
-// loneBatch is lone for a batch resolver, which holds every sibling parent
-// of the one list above it: when its field is the only one named in names,
-// the keys of those parents are all the keys the loader will get. Else, for
-// parents outside any list, it is lone.
+// loneBatch is for a batch resolver, which holds every sibling parent of
+// the list above it (if any). When every field in names has at most one
+// list above it, each makes one batch call: alone when there is one such
+// field, else the loader gathers the calls (loaders.ExpectCalls).
 func loneBatch(ctx context.Context, names []string) context.Context {
 	oc, ok := operation(ctx, 1)
 	if !ok {
 		return ctx
 	}
-	if n, _ := countFields(oc.Operation.SelectionSet, names, false, 0); n == 1 {
+	n, lists := countFields(oc.Operation.SelectionSet, names, 0, 0)
+	switch {
+	case lists > 1 || n == 0:
+		return ctx
+	case n == 1:
 		return loaders.Alone(ctx)
+	default:
+		return loaders.ExpectCalls(ctx, n)
 	}
-	return lone(ctx, names)
 }
 
 // operation returns the operation when the current field has at most lists
@@ -86,34 +94,46 @@ func operation(ctx context.Context, lists int) (*graphql.OperationContext, bool)
 	return oc, oc.Operation != nil
 }
 
-// countFields counts the fields named in names under sel, and reports
-// whether any of them lies under a list-typed field (or one whose type is
-// unknown). under says whether sel itself does.
-func countFields(sel ast.SelectionSet, names []string, under bool, depth int) (n int, listed bool) {
+// countFields counts the fields in names under sel, and returns the most
+// lists (list-typed fields, or fields of unknown type) found above one of
+// them. lists is the number above sel itself.
+func countFields(sel ast.SelectionSet, names []string, lists, depth int) (n, most int) {
 	if depth > 64 {
-		return 2, true // deeper than any valid operation here; keep the window
+		return 2, 2 // deeper than any valid operation here; keep the window
 	}
 	for _, s := range sel {
-		var c int
-		var l bool
+		var c, m int
 		switch s := s.(type) {
 		case *ast.Field:
-			if slices.Contains(names, s.Name) {
+			if matches(s, names) {
 				n++
-				listed = listed || under
+				most = max(most, lists)
 			}
-			list := s.Definition == nil || s.Definition.Type == nil || s.Definition.Type.Elem != nil
-			c, l = countFields(s.SelectionSet, names, under || (list && len(s.SelectionSet) > 0), depth+1)
+			below := lists
+			if len(s.SelectionSet) > 0 && (s.Definition == nil || s.Definition.Type == nil || s.Definition.Type.Elem != nil) {
+				below++
+			}
+			c, m = countFields(s.SelectionSet, names, below, depth+1)
 		case *ast.InlineFragment:
-			c, l = countFields(s.SelectionSet, names, under, depth+1)
+			c, m = countFields(s.SelectionSet, names, lists, depth+1)
 		case *ast.FragmentSpread:
 			if s.Definition == nil {
-				return 2, true
+				return 2, 2
 			}
-			c, l = countFields(s.Definition.SelectionSet, names, under, depth+1)
+			c, m = countFields(s.Definition.SelectionSet, names, lists, depth+1)
 		}
 		n += c
-		listed = listed || l
+		most = max(most, m)
 	}
-	return n, listed
+	return n, most
+}
+
+// matches reports whether f is one of names (Type.field). A field whose
+// parent type the validator did not record matches by its name alone, so
+// that the count can only err upwards.
+func matches(f *ast.Field, names []string) bool {
+	if f.ObjectDefinition == nil {
+		return slices.ContainsFunc(names, func(n string) bool { return strings.HasSuffix(n, "."+f.Name) })
+	}
+	return slices.Contains(names, f.ObjectDefinition.Name+"."+f.Name)
 }

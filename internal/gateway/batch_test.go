@@ -157,9 +157,9 @@ func TestBillingSitesPool(t *testing.T) {
 // than pass slowly. A lookup whose loader can see no other key in the
 // operation skips the window and answers at once, at each level, and so
 // does a relation under one list (its batch resolver holds every parent).
-// When several fields reach the same loader, none under a list, they still
-// share one batch and one upstream call, which leaves as soon as their keys
-// have all arrived.
+// When several fields reach the same loader, each with at most one list
+// above it, they still share one batch and one upstream call, which leaves
+// as soon as their keys have all arrived.
 func TestLoneKeysSkipTheBatchWindow(t *testing.T) {
 	e := newEnv(t, withWait(30*time.Second),
 		withSecurity(gateway.Security{RequestTimeout: 5 * time.Second}))
@@ -180,6 +180,9 @@ func TestLoneKeysSkipTheBatchWindow(t *testing.T) {
 			[]string{upProjects + "?code=FLASH", upEnnis + "?short_name=DC999"}},
 		{`{ project(code: "FLASH") { ennis { reference projects { code } } } }`,
 			[]string{upProjects + "?code=FLASH", upEnnis + "?short_name=DC999", upProjects}},
+		// Two relations under lists: their two batch calls make one batch.
+		{`{ a: projects(filter: {code: "FLASH"}) { ennis { reference } } b: projects(filter: {code: "PRJ-DC123-FIBRE"}) { ennis { reference } } }`,
+			[]string{upProjects + "?code=FLASH", upProjects + "?code=PRJ-DC123-FIBRE", upEnnis}},
 		// Two fields reach each loader: one batch per level, which leaves
 		// once both keys are in.
 		{`{ a: project(code: "FLASH") { ennis { reference } } b: project(code: "PRJ-DC123-FIBRE") { ennis { reference } } }`,

@@ -9,14 +9,16 @@ import (
 
 // BenchmarkBatchWait measures what the loaders' batching window costs one
 // nesting level, against the same upstream calls made without a loader:
-//   - one key: a lookup whose loader sees no other key (no window);
+//   - one key: a lookup whose loader sees no other key;
 //   - two keys: two aliased lookups, which the operation shows are all the
-//     keys (the batch leaves when both are in, no window);
+//     keys (the batch leaves when both are in);
 //   - keys under lists: two filtered project lists with their doors, where
-//     neither look-ahead nor a key count applies, so the batch waits out
-//     the window (and the doors come one level after the projects, which
-//     the comparison query fetches alongside them: about one more local
-//     round trip).
+//     look-ahead does not apply: two batch-resolver calls, which the
+//     operation announces, make one batch when the second arrives (the
+//     doors come one level after the projects, which the comparison query
+//     fetches alongside them: about one more local round trip);
+//   - a relation under an empty list: one of the two announced calls never
+//     comes, so the batch waits out the window, as a plain dataloader does.
 func BenchmarkBatchWait(b *testing.B) {
 	queries := []struct{ name, query string }{
 		{"one key/direct list", `{ ennis(filter: {reference: "CN012345"}) { reference } }`},
@@ -25,6 +27,8 @@ func BenchmarkBatchWait(b *testing.B) {
 		{"two keys/keyed loader", `{ a: enni(reference: "CN012345") { reference } b: enni(reference: "CN012346") { reference } }`},
 		{"keys under lists/direct lists", `{ a: projects(filter: {code: "FLASH"}) { code } b: projects(filter: {code: "FLASH-2"}) { code } ennis(filter: {shortName: "DC999"}) { reference } }`},
 		{"keys under lists/relation loader", `{ a: projects(filter: {code: "FLASH"}) { code ennis { reference } } b: projects(filter: {code: "FLASH-2"}) { code ennis { reference } } }`},
+		{"empty list/direct lists", `{ a: projects(filter: {code: "FLASH"}) { code } b: projects(filter: {code: "NOPE"}) { code } ennis(filter: {shortName: "DC999"}) { reference } }`},
+		{"empty list/relation loader", `{ a: projects(filter: {code: "FLASH"}) { code ennis { reference } } b: projects(filter: {code: "NOPE"}) { code ennis { reference } } }`},
 	}
 	for _, wait := range []time.Duration{0, 100 * time.Microsecond, 500 * time.Microsecond, time.Millisecond} {
 		e := newEnv(b, withWait(wait))

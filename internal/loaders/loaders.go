@@ -109,6 +109,8 @@ func New(up Upstream, cfg Config) *Loaders {
 type lazy[K comparable, V any] struct {
 	once   sync.Once
 	loader *dataloader.Loader[K, V]
+	mu     sync.Mutex
+	round  *round[K, V] // see gather
 	cfg    *Config
 	name   string
 	batch  dataloader.BatchFunc[K, V] // without the OnBatch hook: see run
@@ -152,34 +154,108 @@ func (z *lazy[K, V]) load(ctx context.Context, key K) (V, error) {
 	return z.get(ctx).Load(ctx, key)()
 }
 
-// loadMany loads keys through the dataloader, or, when ctx is marked Alone,
-// runs one batch of the distinct keys at once. errs is nil when every key
-// loaded.
+// loadMany loads keys through the dataloader; or, when ctx is marked Alone,
+// runs one batch of the distinct keys at once; or, when ctx says how many
+// loadMany calls the loader will see (ExpectCalls), runs one batch when
+// the last of them arrives. errs is nil when every key loaded.
 func (z *lazy[K, V]) loadMany(ctx context.Context, keys []K) (vals []V, errs []error) {
-	if !alone(ctx) {
-		return z.get(ctx).LoadMany(ctx, keys)()
+	switch {
+	case alone(ctx):
+		r := newRound[K, V](1)
+		r.add(keys)
+		r.results = z.run(ctx, r.keys)
+		return r.answer(keys)
+	case expectedCalls(ctx) > 1:
+		return z.gather(ctx, keys, expectedCalls(ctx))
 	}
-	at := make(map[K]int, len(keys))
-	distinct := make([]K, 0, len(keys))
+	return z.get(ctx).LoadMany(ctx, keys)()
+}
+
+// round is one batch put together from several loadMany calls.
+type round[K comparable, V any] struct {
+	want, got int
+	keys      []K
+	at        map[K]int
+	fired     bool
+	done      chan struct{}
+	results   []*dataloader.Result[V]
+}
+
+func newRound[K comparable, V any](want int) *round[K, V] {
+	return &round[K, V]{want: want, at: map[K]int{}, done: make(chan struct{})}
+}
+
+// add adds keys not in the round yet.
+func (r *round[K, V]) add(keys []K) {
 	for _, k := range keys {
-		if _, ok := at[k]; !ok {
-			at[k] = len(distinct)
-			distinct = append(distinct, k)
+		if _, ok := r.at[k]; !ok {
+			r.at[k] = len(r.keys)
+			r.keys = append(r.keys, k)
 		}
 	}
-	results := z.run(ctx, distinct)
+	r.got++
+}
+
+// answer returns the round's results for keys.
+func (r *round[K, V]) answer(keys []K) (vals []V, errs []error) {
 	vals = make([]V, len(keys))
 	for i, k := range keys {
-		r := results[at[k]]
-		vals[i] = r.Data
-		if r.Error != nil {
+		res := r.results[r.at[k]]
+		vals[i] = res.Data
+		if res.Error != nil {
 			if errs == nil {
 				errs = make([]error, len(keys))
 			}
-			errs[i] = r.Error
+			errs[i] = res.Error
 		}
 	}
 	return vals, errs
+}
+
+// gather adds keys to the current round, which runs as one batch when the
+// want-th call has arrived, or when the batching window ends if some never
+// do (a parent list that turned out empty or null): never later than the
+// dataloader would have.
+func (z *lazy[K, V]) gather(ctx context.Context, keys []K, want int) ([]V, []error) {
+	z.mu.Lock()
+	r := z.round
+	if r == nil || r.fired {
+		r = newRound[K, V](want)
+		z.round = r
+		// The round belongs to the request, whose first caller's context
+		// runs it when the window ends.
+		time.AfterFunc(z.cfg.Wait, func() { z.fire(ctx, r) })
+	}
+	r.add(keys)
+	last := r.got >= r.want
+	z.mu.Unlock()
+	if last {
+		z.fire(ctx, r)
+	}
+	select {
+	case <-r.done:
+		return r.answer(keys)
+	case <-ctx.Done():
+		errs := make([]error, len(keys))
+		for i := range errs {
+			errs[i] = ctx.Err()
+		}
+		return make([]V, len(keys)), errs
+	}
+}
+
+// fire runs r's batch once.
+func (z *lazy[K, V]) fire(ctx context.Context, r *round[K, V]) {
+	z.mu.Lock()
+	if r.fired {
+		z.mu.Unlock()
+		return
+	}
+	r.fired = true
+	keys := r.keys
+	z.mu.Unlock()
+	defer close(r.done)
+	r.results = z.run(ctx, keys)
 }
 
 type expectKey struct{}
@@ -204,6 +280,21 @@ func Expect(ctx context.Context, calls int) context.Context {
 
 func expected(ctx context.Context) int {
 	n, _ := ctx.Value(expectKey{}).(int)
+	return n
+}
+
+type expectCallsKey struct{}
+
+// ExpectCalls marks ctx with the number of calls, each with any number of
+// keys, that its keyed loader will see in this request (batch resolvers:
+// one call per field whose parents are all in hand). Their keys go out in
+// one batch when the last call arrives, or when the window ends.
+func ExpectCalls(ctx context.Context, calls int) context.Context {
+	return context.WithValue(ctx, expectCallsKey{}, calls)
+}
+
+func expectedCalls(ctx context.Context) int {
+	n, _ := ctx.Value(expectCallsKey{}).(int)
 	return n
 }
 

@@ -320,3 +320,31 @@ func TestExpectedKeysLeaveEarly(t *testing.T) {
 	require.Equal(t, "P4", one.Code)
 	require.Equal(t, []string{"project?code=P4"}, f2.Calls())
 }
+
+// TestExpectedCallsGather checks the batch calls a request announces make
+// one batch as soon as the last arrives (a one-minute window that a
+// regression would wait out), and that a call that never comes only delays
+// the batch to the end of the window.
+func TestExpectedCallsGather(t *testing.T) {
+	f := newFake()
+	l := New(f, Config{Wait: time.Minute})
+	ctx := ExpectCalls(context.Background(), 2)
+	got, errs := loadAll([]string{"C0", "C1"}, func(c string) ([][]*domain.Enni, error) {
+		lists, errs := l.EnnisOfClients(ctx, []string{c, c}, domain.EnniFilter{})
+		return lists, errors.Join(errs...)
+	})
+	for i, c := range []string{"C0", "C1"} {
+		require.NoError(t, errs[i])
+		require.Len(t, got[i], 2)
+		require.Len(t, got[i][0], 2, c)
+		require.Same(t, got[i][0][0], got[i][1][0])
+	}
+	require.Equal(t, []string{"enni?"}, f.Calls(), "one list call for both batch calls")
+
+	f2 := newFake()
+	late := New(f2, Config{Wait: 20 * time.Millisecond})
+	lists, errs2 := late.EnnisOfClients(ExpectCalls(context.Background(), 2), []string{"C1"}, domain.EnniFilter{})
+	require.Nil(t, errs2)
+	require.Len(t, lists[0], 2)
+	require.Equal(t, []string{"enni?short_name=C1"}, f2.Calls(), "the missing call does not block the batch")
+}
