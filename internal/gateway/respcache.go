@@ -31,6 +31,9 @@ type ResponseCache struct {
 	OnEvent func(result string)
 }
 
+// maxResponses bounds the answers kept, whatever their size.
+const maxResponses = 8192
+
 // responseCache is the gqlgen extension.
 type responseCache struct {
 	cfg      ResponseCache
@@ -53,9 +56,10 @@ var (
 
 func newResponseCache(cfg ResponseCache, identity func(context.Context) string) *responseCache {
 	rc := &responseCache{cfg: cfg, identity: identity}
-	// Entries are bounded by bytes, below; the count bound only keeps the
-	// LRU's own bookkeeping finite.
-	rc.lru, _ = lru.NewWithEvict(1<<16, func(_ [sha256.Size]byte, r *cachedResponse) { rc.bytes -= int64(len(r.data)) })
+	// Entries are bounded by the bytes of their data, below, and by count,
+	// so that many tiny answers cannot grow the bookkeeping (a few hundred
+	// bytes per entry) without bound.
+	rc.lru, _ = lru.NewWithEvict(maxResponses, func(_ [sha256.Size]byte, r *cachedResponse) { rc.bytes -= int64(len(r.data)) })
 	return rc
 }
 
