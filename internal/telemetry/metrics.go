@@ -67,7 +67,7 @@ func NewMetrics(reg *prometheus.Registry, build BuildInfo) *Metrics {
 		}, []string{"kind"}),
 		cache: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gateway_cache_events_total",
-			Help: "Shared cache lookups by endpoint and result (hit, miss, stale).",
+			Help: "Cache lookups by endpoint and result: the shared cache (hit, miss, stale) and, as endpoint \"response\", the response cache (hit, miss).",
 		}, []string{"endpoint", "result"}),
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gateway_upstream_retries_total",
