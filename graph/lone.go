@@ -40,19 +40,7 @@ var (
 // has no list above it, so each brings one key. Otherwise ctx is returned
 // unchanged.
 func lone(ctx context.Context, names []string) context.Context {
-	oc, ok := operation(ctx, 0)
-	if !ok {
-		return ctx
-	}
-	n, lists := countFields(oc.Operation.SelectionSet, names, 0, 0)
-	switch {
-	case lists > 0 || n == 0:
-		return ctx
-	case n == 1:
-		return loaders.Alone(ctx)
-	default:
-		return loaders.Expect(ctx, n)
-	}
+	return mark(ctx, names, 0, loaders.Expect)
 }
 
 // loneBatch is for a batch resolver, which holds every sibling parent of
@@ -60,18 +48,25 @@ func lone(ctx context.Context, names []string) context.Context {
 // list above it, each makes one batch call: alone when there is one such
 // field, else the loader gathers the calls (loaders.ExpectCalls).
 func loneBatch(ctx context.Context, names []string) context.Context {
-	oc, ok := operation(ctx, 1)
+	return mark(ctx, names, 1, loaders.ExpectCalls)
+}
+
+// mark marks ctx Alone when one field in names reaches the loader, or with
+// several(ctx, n) when n do, provided none has more than lists lists above
+// it.
+func mark(ctx context.Context, names []string, lists int, several func(context.Context, int) context.Context) context.Context {
+	oc, ok := operation(ctx, lists)
 	if !ok {
 		return ctx
 	}
-	n, lists := countFields(oc.Operation.SelectionSet, names, 0, 0)
+	n, most := countFields(oc.Operation.SelectionSet, names, 0, 0)
 	switch {
-	case lists > 1 || n == 0:
+	case most > lists || n == 0:
 		return ctx
 	case n == 1:
 		return loaders.Alone(ctx)
 	default:
-		return loaders.ExpectCalls(ctx, n)
+		return several(ctx, n)
 	}
 }
 
