@@ -92,7 +92,7 @@ type Loaders struct {
 }
 
 // New returns fresh loaders for one request. Each dataloader is built on
-// first use: most requests need none or one of them, and building all six
+// first use: most requests need none or one of them, and building them all
 // was a tenth of a small request's allocations.
 func New(up Upstream, cfg Config) *Loaders {
 	cfg = cfg.withDefaults()
