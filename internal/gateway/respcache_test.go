@@ -1,7 +1,10 @@
 package gateway_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -161,4 +164,44 @@ func TestResponseCacheSeparatesCredentials(t *testing.T) {
 		require.Contains(t, r.Body, `"stale"`)
 	}
 	require.Equal(t, []string{"miss", "miss"}, ev.take(), "a stale answer is not kept")
+}
+
+// TestResponseCacheConcurrent has 16 clients repeat two queries while the
+// shared cache expires under them (a 30 ms TTL): every answer is the one a
+// fresh execution gives, and the race detector sees the cache shared.
+func TestResponseCacheConcurrent(t *testing.T) {
+	ev := &respEvents{}
+	e := newEnv(t, withCache(cache.Config{DefaultTTL: 30 * time.Millisecond}), withResponseCache(ev, 1<<20))
+	queries := []string{
+		`{ terminateReasons { code label } }`,
+		`{ projects { code ennis { reference } } }`,
+	}
+	want := make([]string, len(queries))
+	for i, q := range queries {
+		want[i] = e.query(t, q, nil).Body
+	}
+	var wg sync.WaitGroup
+	for c := range 16 {
+		wg.Go(func() {
+			for i := range 20 {
+				q := (c + i) % len(queries)
+				body, _ := json.Marshal(map[string]string{"query": queries[q]})
+				resp, err := http.Post(e.gateway.URL+"/query", "application/json", bytes.NewReader(body))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || string(got) != want[q] {
+					t.Errorf("client %d, request %d: %v %s", c, i, err, got)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	events := ev.take()
+	require.Contains(t, events, "hit")
+	require.Contains(t, events, "miss")
 }
