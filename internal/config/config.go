@@ -17,8 +17,13 @@ import (
 
 // Config is every setting of the gateway.
 type Config struct {
-	// Port is the HTTP port the gateway listens on (PORT).
+	// Port is the HTTP port the gateway listens on (PORT); 0 picks a free
+	// port, for tests.
 	Port int
+	// AdminPort, when not 0, serves /metrics, /debug/pprof, /healthz and
+	// /readyz on a port of its own, and takes /metrics and /debug/pprof off
+	// the public port (ADMIN_PORT, no default).
+	AdminPort int
 	// CovageURL is Covage's API base URL (COVAGE_API_URL). Empty means demo
 	// mode: the gateway serves sample data from a built-in upstream.
 	CovageURL string
@@ -45,7 +50,12 @@ type Config struct {
 	QueryCacheSize int
 	// LogLevel is debug, info, warn or error (LOG_LEVEL).
 	LogLevel slog.Level
-	// ShutdownTimeout bounds the graceful shutdown (SHUTDOWN_TIMEOUT).
+	// ShutdownDelay is how long the listener keeps serving after SIGTERM,
+	// with /readyz answering 503, so load balancers stop sending traffic
+	// before it closes (SHUTDOWN_DELAY).
+	ShutdownDelay time.Duration
+	// ShutdownTimeout bounds the drain of in-flight requests after the
+	// delay (SHUTDOWN_TIMEOUT).
 	ShutdownTimeout time.Duration
 	// Security holds the limits, browser protections and production mode
 	// (security.go).
@@ -55,6 +65,9 @@ type Config struct {
 	// Resilience holds the shared cache, retries, circuit breakers and the
 	// credential mode (resilience.go).
 	Resilience Resilience
+	// Callers holds caller authentication and the trusted proxies
+	// (callers.go).
+	Callers Callers
 }
 
 // Demo reports whether the gateway runs against its built-in upstream.
@@ -76,7 +89,8 @@ func (c Config) AuthMode() string {
 func Load(getenv func(string) string) (Config, error) {
 	p := parser{getenv: getenv}
 	c := Config{
-		Port:                   p.int("PORT", 8080, 1, 65535),
+		Port:                   p.int("PORT", 8080, 0, 65535),
+		AdminPort:              p.int("ADMIN_PORT", 0, 0, 65535),
 		CovageURL:              strings.TrimRight(strings.TrimSpace(getenv("COVAGE_API_URL")), "/"),
 		TokenURL:               strings.TrimSpace(getenv("COVAGE_TOKEN_URL")),
 		Username:               getenv("COVAGE_USERNAME"),
@@ -89,11 +103,26 @@ func Load(getenv func(string) string) (Config, error) {
 		BillingSiteConcurrency: p.int("BILLING_SITE_CONCURRENCY", 8, 1, 256),
 		QueryCacheSize:         p.int("QUERY_CACHE_SIZE", 1000, 1, 1<<20),
 		LogLevel:               p.level("LOG_LEVEL"),
+		ShutdownDelay:          p.duration("SHUTDOWN_DELAY", 5*time.Second),
 		ShutdownTimeout:        p.duration("SHUTDOWN_TIMEOUT", 15*time.Second),
 	}
 	c.Security = p.security()
 	c.Perf = p.perf(c.Demo())
 	c.Resilience = p.resilience(c)
+	c.Callers = p.callers(c)
+	if c.AdminPort != 0 && c.AdminPort == c.Port {
+		p.fail("ADMIN_PORT must differ from PORT")
+	}
+	if c.Security.Production() {
+		// Production never serves sample data, nor profiles on the port
+		// the internet reaches.
+		if c.Demo() {
+			p.fail("GATEWAY_ENV=production needs COVAGE_API_URL: without it the gateway would serve built-in demo data")
+		}
+		if c.Perf.Pprof && c.AdminPort == 0 {
+			p.fail("PPROF=true in production needs ADMIN_PORT: profiles are never served on the public port")
+		}
+	}
 	p.url("COVAGE_API_URL", c.CovageURL)
 	p.url("COVAGE_TOKEN_URL", c.TokenURL)
 	oauth := c.TokenURL != "" || c.Username != "" || c.Password != ""

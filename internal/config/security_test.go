@@ -17,8 +17,8 @@ func TestSecurityModes(t *testing.T) {
 		rps                                    float64
 	}{
 		{"development by default", nil, true, true, true, 0},
-		{"production turns them off and rate limits", map[string]string{"GATEWAY_ENV": "production"}, false, false, false, 10},
-		{"production with overrides", map[string]string{"GATEWAY_ENV": "Production", "GRAPHQL_INTROSPECTION": "true", "PLAYGROUND": "1", "RATE_LIMIT_RPS": "0"}, true, false, true, 0},
+		{"production turns them off and rate limits", map[string]string{"GATEWAY_ENV": "production", "COVAGE_API_URL": "https://api.example", "AUTH_MODE": "none"}, false, false, false, 10},
+		{"production with overrides", map[string]string{"GATEWAY_ENV": "Production", "COVAGE_API_URL": "https://api.example", "AUTH_MODE": "none", "GRAPHQL_INTROSPECTION": "true", "PLAYGROUND": "1", "RATE_LIMIT_RPS": "0"}, true, false, true, 0},
 		{"development with a rate limit", map[string]string{"RATE_LIMIT_RPS": "2.5", "GRAPHQL_SUGGESTIONS": "false"}, true, false, true, 2.5},
 	}
 	for _, tc := range cases {
