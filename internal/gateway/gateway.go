@@ -74,7 +74,7 @@ func New(opts Options) http.Handler {
 	if opts.PassThrough {
 		query = passThrough(query)
 	}
-	mux.Handle("/query", opts.observe(guardHTTP(opts.Security, query)))
+	mux.Handle("/query", opts.observe(guardHTTP(opts.Security, opts.Logger, query)))
 	if !opts.Security.DisablePlayground {
 		mountPlayground(mux)
 	}

@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -10,6 +12,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/covage/gateway/internal/auth"
 )
 
 // Security is what keeps the gateway safe on the internet. Its zero value is
@@ -40,6 +44,14 @@ type Security struct {
 	DisablePlayground    bool
 	// RateLimit is the per-client rate limit, off when RPS is 0.
 	RateLimit RateLimit
+	// Authenticator, when set, authenticates every /query request: a
+	// refused credential gets 401 (or 403) before any upstream call, and the
+	// rate limit keys on the caller it names.
+	Authenticator *auth.Authenticator
+	// TrustedProxies are the peers whose X-Forwarded-For or Forwarded
+	// header names the client (clientip.go); none by default, so the
+	// client is the connection's peer.
+	TrustedProxies []netip.Prefix
 }
 
 // Defaults of Security's zero fields.
@@ -87,13 +99,21 @@ func secureServer(srv *handler.Server, s Security, parsed graphql.Cache[*ast.Que
 
 // guardHTTP wraps /query, outermost first: CORS (so that every answer,
 // refusals included, carries the headers a browser needs to read it), the
-// request deadline, the rate limit (before any work), CSRF prevention, and
-// the body limit.
-func guardHTTP(s Security, next http.Handler) http.Handler {
+// request deadline, caller authentication (which only records who the
+// caller is), the rate limit keyed on that caller or on the client address
+// (so refused credentials are rate limited too), the refusal of a bad
+// credential, CSRF prevention, and the body limit.
+func guardHTTP(s Security, log *slog.Logger, next http.Handler) http.Handler {
 	h := limitBody(s.MaxBodyBytes, next)
 	h = preventCSRF(h)
+	if s.Authenticator != nil {
+		h = enforceAuth(h)
+	}
 	if s.RateLimit.RPS > 0 {
-		h = newRateLimiter(s.RateLimit).middleware(h)
+		h = newRateLimiter(s.RateLimit, clientAddress{trusted: s.TrustedProxies}, log).middleware(h)
+	}
+	if s.Authenticator != nil {
+		h = s.Authenticator.Middleware(h)
 	}
 	h = withDeadline(s.RequestTimeout, h)
 	return withCORS(s.CORSAllowedOrigins, h)

@@ -372,7 +372,9 @@ func TestCORS(t *testing.T) {
 }
 
 // TestRateLimit checks the per-client token bucket: a client past its burst
-// gets 429 with Retry-After, and other clients are not affected.
+// gets 429 with Retry-After, other clients are not affected, and a client
+// is its address unless it authenticates, so made-up credentials buy
+// nothing (ratelimit_test.go has the authenticated and proxied cases).
 func TestRateLimit(t *testing.T) {
 	e := newEnv(t, withSecurity(gateway.Security{RateLimit: gateway.RateLimit{RPS: 0.01, Burst: 2}}))
 	as := func(auth string) answer {
@@ -385,19 +387,14 @@ func TestRateLimit(t *testing.T) {
 	}
 	const alice, bob = "Bearer alice-secret-token", "Bearer bob-secret-token"
 	require.Equal(t, 200, as(alice).status)
-	require.Equal(t, 200, as(alice).status)
-	a := as(alice)
-	require.Equal(t, http.StatusTooManyRequests, a.status, a.body)
+	require.Equal(t, 200, as("").status)
+	a := as(bob)
+	require.Equal(t, http.StatusTooManyRequests, a.status, "another unchecked credential is the same client: "+a.body)
 	require.Equal(t, gateway.CodeTooManyRequests, a.errors[0].Extensions["code"])
 	secs, err := strconv.Atoi(a.header.Get("Retry-After"))
 	require.NoError(t, err)
 	require.Greater(t, secs, 0)
-	require.NotContains(t, a.body, "alice-secret-token")
-
-	require.Equal(t, 200, as(bob).status, "another credential has its own budget")
-	require.Equal(t, 200, as("").status, "no credential: the address has its own budget")
-	require.Equal(t, 200, as("").status)
-	require.Equal(t, http.StatusTooManyRequests, as("").status)
+	require.NotContains(t, a.body, "bob-secret-token")
 	require.NotContains(t, e.log.String(), "secret-token")
 
 	off := newEnv(t)
