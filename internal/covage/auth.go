@@ -2,10 +2,14 @@ package covage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
+	"net/http"
 	"sync"
+	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -26,8 +30,15 @@ type Auth interface {
 // (Covage's Keycloak). The token is cached and shared by every call until it
 // expires, then refreshed with its refresh token, falling back to a new
 // password grant when that fails.
-func PasswordAuth(tokenURL, clientID, username string, password Secret) Auth {
-	return &passwordAuth{
+//
+// A password grant the token endpoint rejects (HTTP 400 or 401: a wrong
+// password, a disabled account or client) is remembered: until the next
+// try is due, calls fail at once with the same ErrUnauthenticated, without
+// asking Keycloak, whose brute-force detection would otherwise lock the
+// account. The tries back off exponentially from RejectedGrantBackoff, never
+// sooner, up to RejectedGrantBackoffMax.
+func PasswordAuth(tokenURL, clientID, username string, password Secret, opts ...PasswordOption) Auth {
+	a := &passwordAuth{
 		conf: &oauth2.Config{
 			ClientID: clientID,
 			Endpoint: oauth2.Endpoint{TokenURL: tokenURL, AuthStyle: oauth2.AuthStyleInParams},
@@ -35,7 +46,28 @@ func PasswordAuth(tokenURL, clientID, username string, password Secret) Auth {
 		username: username,
 		password: password,
 		sem:      make(chan struct{}, 1),
+		now:      time.Now,
+		jitter:   func(d time.Duration) time.Duration { return rand.N(d/10 + 1) },
 	}
+	for _, o := range opts {
+		o(a)
+	}
+	return a
+}
+
+// Backoff after a rejected password grant.
+const (
+	RejectedGrantBackoff    = 2 * time.Second
+	RejectedGrantBackoffMax = 5 * time.Minute
+)
+
+// PasswordOption adjusts PasswordAuth.
+type PasswordOption func(*passwordAuth)
+
+// WithClock sets the clock that times the backoff after a rejected grant;
+// tests step it instead of sleeping.
+func WithClock(now func() time.Time) PasswordOption {
+	return func(a *passwordAuth) { a.now = now }
 }
 
 // StaticToken sends a fixed bearer token. A 401 is returned as
@@ -52,8 +84,51 @@ type passwordAuth struct {
 	// channel rather than a mutex so that waiters can give up with their ctx.
 	sem chan struct{}
 
-	mu  sync.Mutex // guards tok
+	// now and jitter time the backoff; jitter returns an extra wait in
+	// [0, d/10], so a fleet of replicas does not retry in step, and the wait
+	// is never shorter than the schedule.
+	now    func() time.Time
+	jitter func(d time.Duration) time.Duration
+
+	mu  sync.Mutex // guards tok and the rejection below
 	tok *oauth2.Token
+	// rejected is the last rejection of the password grant, rejections how
+	// many came in a row, and retryAt when the next grant may be tried.
+	rejected   error
+	rejections int
+	retryAt    time.Time
+}
+
+// backingOff returns the remembered rejection while the next try is not due.
+func (a *passwordAuth) backingOff() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.rejected != nil && a.now().Before(a.retryAt) {
+		return a.rejected
+	}
+	return nil
+}
+
+// remember records the outcome of a password grant: a rejection schedules
+// the next try, anything else clears the backoff (a network failure is not
+// a wrong password, and the semaphore already keeps it to one call at a
+// time).
+func (a *passwordAuth) remember(err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var re *oauth2.RetrieveError
+	if err == nil || !errors.As(err, &re) || re.Response == nil ||
+		(re.Response.StatusCode != http.StatusBadRequest && re.Response.StatusCode != http.StatusUnauthorized) {
+		a.rejected, a.rejections = nil, 0
+		return
+	}
+	a.rejections++
+	wait := RejectedGrantBackoffMax
+	if a.rejections <= 16 {
+		wait = min(RejectedGrantBackoff<<(a.rejections-1), RejectedGrantBackoffMax)
+	}
+	a.rejected = err
+	a.retryAt = a.now().Add(wait + a.jitter(wait))
 }
 
 func (a *passwordAuth) current() *oauth2.Token {
@@ -66,6 +141,9 @@ func (a *passwordAuth) token(ctx context.Context) (Secret, error) {
 	if t := a.current(); t.Valid() {
 		return Secret(t.AccessToken), nil
 	}
+	if err := a.backingOff(); err != nil {
+		return "", err
+	}
 	select {
 	case a.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -77,6 +155,9 @@ func (a *passwordAuth) token(ctx context.Context) (Secret, error) {
 	old := a.current()
 	if old.Valid() {
 		return Secret(old.AccessToken), nil
+	}
+	if err := a.backingOff(); err != nil {
+		return "", err
 	}
 	var fresh *oauth2.Token
 	if old != nil && old.RefreshToken != "" {
@@ -91,9 +172,13 @@ func (a *passwordAuth) token(ctx context.Context) (Secret, error) {
 	}
 	if fresh == nil {
 		t, err := a.conf.PasswordCredentialsToken(ctx, a.username, a.password.Reveal())
+		if err != nil && ctx.Err() == nil {
+			a.remember(err)
+		}
 		if err != nil {
 			return "", err
 		}
+		a.remember(nil)
 		fresh = t
 	}
 	a.mu.Lock()

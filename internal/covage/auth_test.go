@@ -446,3 +446,48 @@ func TestWithBearer(t *testing.T) {
 	require.Equal(t, 1, u2.count("project"))
 	require.Empty(t, k.grants())
 }
+
+// TestRejectedGrantSchedule checks the backoff after rejected password
+// grants: 2 s, then 4 s, never sooner, cleared by a success; an outage of
+// the token endpoint (5xx) is not a rejection and is not remembered.
+func TestRejectedGrantSchedule(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	step := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	answers := []int{401, 400, 200, 503, 503}
+	k := newKeycloak(t, func(n int, _ url.Values) (int, string) {
+		if st := answers[min(n, len(answers))-1]; st != 200 {
+			return st, `{"error":"invalid_grant","error_description":"Invalid user credentials"}`
+		}
+		return 200, tokenJSON("tok", 1, "")
+	})
+	u := bearerUpstream(t, func(string) bool { return true })
+	c := newClient(t, u, func(c *Config) {
+		c.Auth = PasswordAuth(k.tokenURL(), testClientID, testUser, testPassword, WithClock(clock))
+	})
+	grants := func() int { return len(k.grants()) }
+	call := func() error { return c.CheckAuth(context.Background()) }
+
+	require.ErrorIs(t, call(), ErrUnauthenticated) // rejected: 2 s backoff
+	require.Equal(t, 1, grants())
+	step(1999 * time.Millisecond)
+	require.ErrorIs(t, call(), ErrUnauthenticated)
+	require.Equal(t, 1, grants(), "not before 2 s")
+	step(time.Second) // t=3 s, past 2 s + at most 10% jitter
+	require.ErrorIs(t, call(), ErrUnauthenticated)
+	require.Equal(t, 2, grants(), "second try; the next waits 4 s")
+	step(3999 * time.Millisecond)
+	require.ErrorIs(t, call(), ErrUnauthenticated)
+	require.Equal(t, 2, grants(), "not before 4 s")
+	step(time.Second)
+	require.NoError(t, call())
+	require.Equal(t, 3, grants(), "the third try succeeds and clears the backoff")
+
+	// The token (1 s lifetime, within oauth2's expiry margin) is already
+	// stale, so the next call asks again and meets an outage, which is
+	// retried on the next call rather than remembered.
+	require.ErrorIs(t, call(), ErrUnauthenticated)
+	require.ErrorIs(t, call(), ErrUnauthenticated)
+	require.Equal(t, 5, grants(), "a 5xx is not a rejection")
+}
