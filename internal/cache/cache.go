@@ -310,6 +310,12 @@ func lookup[T any](ctx context.Context, c *Cache, endpoint, query string, fetch 
 			return e.val.(T), nil
 		}
 		reads.uncached()
+		if errors.Is(r.Err, covage.ErrUnauthenticated) {
+			// A credential Covage refuses loses what was cached for it, so
+			// no stale value can ever stand in for the refusal later.
+			c.forget(c.up.CredentialID(ctx))
+			return zero, r.Err
+		}
 		if stale != nil && isOutage(r.Err) {
 			return c.serveStale(ctx, endpoint, stale).(T), nil
 		}
@@ -325,6 +331,22 @@ func lookup[T any](ctx context.Context, c *Cache, endpoint, query string, fetch 
 			kind = context.Canceled
 		}
 		return zero, &covage.Error{Endpoint: endpoint, Kind: kind, Err: err}
+	}
+}
+
+// ForgetCredential drops every entry cached for the credential a call with
+// ctx would send. The gateway calls it when Covage refuses a pass-through
+// token, so neither a fresh nor a stale answer is served to it again.
+func (c *Cache) ForgetCredential(ctx context.Context) { c.forget(c.up.CredentialID(ctx)) }
+
+// forget removes the entries of one credential. It walks every key: it runs
+// only when Covage refuses a credential, which the gateway bounds to once
+// per token and interval.
+func (c *Cache) forget(credential string) {
+	for _, key := range c.lru.Keys() {
+		if _, rest, ok := strings.Cut(key, "\x00"); ok && strings.HasPrefix(rest, credential+"\x00") {
+			c.lru.Remove(key)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@
 package gateway
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
@@ -41,6 +42,12 @@ type Options struct {
 	// Covage instead of the upstream client's own credential; a request
 	// without one gets UNAUTHENTICATED (HTTP 401) before any upstream call.
 	PassThrough bool
+	// VerifyBearer, in pass-through mode, asks Covage with one uncached
+	// call whether the token in ctx is accepted (covage.Client.VerifyBearer).
+	// Each token is then re-verified at least every minute before cached
+	// data is served to it, and a refused one is refused at once for 30 s.
+	// Nil leaves every check to the upstream calls themselves.
+	VerifyBearer func(ctx context.Context) error
 
 	// Metrics receives the gateway's metrics and serves /metrics; a private
 	// registry when nil (observe.go).
@@ -72,7 +79,15 @@ func New(opts Options) http.Handler {
 	mux := http.NewServeMux()
 	query := collectStale(loaders.Middleware(opts.Upstream, opts.Loaders, newGraphQL(opts)))
 	if opts.PassThrough {
-		query = passThrough(query)
+		var verifier *bearerVerifier
+		if opts.VerifyBearer != nil {
+			var forget func(context.Context)
+			if shared, ok := opts.Upstream.(*cache.Cache); ok {
+				forget = shared.ForgetCredential
+			}
+			verifier = newBearerVerifier(opts.VerifyBearer, forget, nil)
+		}
+		query = passThrough(verifier, query)
 	}
 	mux.Handle("/query", opts.observe(guardHTTP(opts.Security, opts.Logger, query)))
 	if !opts.Security.DisablePlayground {

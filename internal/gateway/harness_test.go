@@ -56,6 +56,8 @@ type envConfig struct {
 	client      []func(*covage.Config)
 	cache       *cache.Config
 	passThrough bool
+	// verifyBearer re-verifies pass-through tokens (bearer.go).
+	verifyBearer bool
 
 	// Telemetry (telemetry_test.go).
 	gatewayOpts []func(*gateway.Options)
@@ -92,6 +94,9 @@ func withGateway(f func(*gateway.Options)) option {
 
 // withPassThrough forwards each caller's bearer token to the upstream.
 func withPassThrough() option { return func(c *envConfig) { c.passThrough = true } }
+
+// withBearerVerification has pass-through tokens verified by Covage.
+func withBearerVerification() option { return func(c *envConfig) { c.verifyBearer = true } }
 
 func newEnv(t testing.TB, opts ...option) *env {
 	t.Helper()
@@ -143,6 +148,9 @@ func newEnv(t testing.TB, opts ...option) *env {
 		Security: cfg.security,
 
 		PassThrough: cfg.passThrough,
+	}
+	if cfg.verifyBearer {
+		gopts.VerifyBearer = client.VerifyBearer
 	}
 	for _, f := range cfg.gatewayOpts {
 		f(&gopts)

@@ -22,8 +22,10 @@ import (
 // HTTP 401 and a GraphQL-shaped UNAUTHENTICATED error: the whole request is
 // unauthenticated, not one field, and a 401 with WWW-Authenticate is what
 // HTTP clients and proxies know to act on. CORS preflights (OPTIONS) carry
-// no credentials by design and reach no upstream, so they pass.
-func passThrough(next http.Handler) http.Handler {
+// no credentials by design and reach no upstream, so they pass. With a
+// verifier, a token Covage refused, or has not accepted within the last
+// minute, is checked (bearer.go) before anything is served to it.
+func passThrough(verifier *bearerVerifier, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions {
 			next.ServeHTTP(w, r)
@@ -35,7 +37,15 @@ func passThrough(next http.Handler) http.Handler {
 			writeError(w, http.StatusUnauthorized, graph.CodeUnauthenticated, "a bearer token for Covage is required")
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(covage.WithBearer(r.Context(), covage.Secret(tok))))
+		ctx := covage.WithBearer(r.Context(), covage.Secret(tok))
+		if verifier != nil {
+			if err := verifier.verify(ctx, covage.Secret(tok)); err != nil {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="covage", error="invalid_token"`)
+				writeError(w, http.StatusUnauthorized, graph.CodeUnauthenticated, "Covage refused the bearer token")
+				return
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
