@@ -43,12 +43,14 @@ func (o *observability) httpClient() *http.Client {
 	return &http.Client{Transport: o.upstream.Transport()}
 }
 
-// readiness checks the token and Covage's recent answers; the configuration
-// was validated before anything started. In pass-through mode the gateway
-// has no credential of its own, so a probe answered 401 still shows that
-// Covage is up.
-func (o *observability) readiness(client *covage.Client, passThrough bool) http.Handler {
+// readiness is 503 only while life is starting or draining; the token and
+// Covage's recent answers are reported, as degraded when they fail. The
+// configuration was validated before anything started. In pass-through
+// mode the gateway has no credential of its own, so a probe answered 401
+// still shows that Covage is up.
+func (o *observability) readiness(client *covage.Client, passThrough bool, life *health.Lifecycle) http.Handler {
 	return health.Readiness{
+		Lifecycle:   life,
 		Auth:        client.CheckAuth,
 		LastSuccess: o.upstream.LastSuccess,
 		Probe: func(ctx context.Context) error {

@@ -21,6 +21,7 @@ import (
 	"github.com/covage/gateway/internal/covage"
 	"github.com/covage/gateway/internal/demo"
 	"github.com/covage/gateway/internal/gateway"
+	"github.com/covage/gateway/internal/health"
 	"github.com/covage/gateway/internal/loaders"
 	"github.com/covage/gateway/internal/telemetry"
 )
@@ -31,13 +32,19 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Getenv); err != nil {
+	if err := run(ctx, os.Getenv, net.Listen); err != nil {
 		fmt.Fprintln(os.Stderr, "gateway:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, getenv func(string) string) error {
+// listenFunc opens a listener: net.Listen in main; tests bind loopback
+// ports of their choosing.
+type listenFunc func(network, address string) (net.Listener, error)
+
+// run serves until ctx is cancelled (SIGTERM or SIGINT in main), then
+// drains (drain.go).
+func run(ctx context.Context, getenv func(string) string, listen listenFunc) error {
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
@@ -83,30 +90,47 @@ func run(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
+	callers, err := callerAuth(ctx, cfg.Callers, log)
+	if err != nil {
+		return err
+	}
+	if callers != nil {
+		defer func() { _ = callers.Close(context.Background()) }()
+	}
+	security.Authenticator = callers
+	security.TrustedProxies = cfg.Callers.TrustedProxies
+
+	life := &health.Lifecycle{}
+	opts := gateway.Options{
+		Upstream: upstream,
+		Loaders: loaders.Config{
+			Wait:            cfg.LoaderWait,
+			MaxBatch:        cfg.LoaderMaxBatch,
+			BillingSitePool: cfg.BillingSiteConcurrency,
+			IsNotFound:      func(err error) bool { return errors.Is(err, covage.ErrNotFound) },
+		},
+		QueryCacheSize: cfg.QueryCacheSize,
+		Logger:         log,
+		Security:       security,
+		Pprof:          cfg.Perf.Pprof,
+		// Metrics and profiles are never on the public port in production,
+		// and move to the admin port wherever there is one.
+		HideOperations: cfg.AdminPort != 0 || cfg.Security.Production(),
+		Metrics:        obs.metrics,
+		Tracer:         obs.tracer,
+		Ready:          obs.readiness(client, cfg.Resilience.PassThrough(), life),
+		Build:          obs.build,
+		PassThrough:    cfg.Resilience.PassThrough(),
+		ResponseCache: gateway.ResponseCache{
+			MaxBytes: int64(cfg.Resilience.ResponseCacheMB) << 20,
+			OnEvent:  func(result string) { obs.metrics.CacheEvent("response", result) },
+		},
+	}
+	if opts.PassThrough {
+		opts.VerifyBearer = client.VerifyBearer
+	}
 	srv := &http.Server{
-		Addr: fmt.Sprintf(":%d", cfg.Port),
-		Handler: gateway.New(gateway.Options{
-			Upstream: upstream,
-			Loaders: loaders.Config{
-				Wait:            cfg.LoaderWait,
-				MaxBatch:        cfg.LoaderMaxBatch,
-				BillingSitePool: cfg.BillingSiteConcurrency,
-				IsNotFound:      func(err error) bool { return errors.Is(err, covage.ErrNotFound) },
-			},
-			QueryCacheSize: cfg.QueryCacheSize,
-			Logger:         log,
-			Security:       security,
-			Pprof:          cfg.Perf.Pprof,
-			Metrics:        obs.metrics,
-			Tracer:         obs.tracer,
-			Ready:          obs.readiness(client, cfg.Resilience.PassThrough()),
-			Build:          obs.build,
-			PassThrough:    cfg.Resilience.PassThrough(),
-			ResponseCache: gateway.ResponseCache{
-				MaxBytes: int64(cfg.Resilience.ResponseCacheMB) << 20,
-				OnEvent:  func(result string) { obs.metrics.CacheEvent("response", result) },
-			},
-		}),
+		Handler:           gateway.New(opts),
 		ReadHeaderTimeout: cfg.Security.ReadHeaderTimeout,
 		ReadTimeout:       cfg.Security.ReadTimeout,
 		WriteTimeout:      cfg.Security.WriteTimeout,
@@ -114,21 +138,50 @@ func run(ctx context.Context, getenv func(string) string) error {
 		MaxHeaderBytes:    cfg.Security.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("gateway listening", "addr", srv.Addr, "playground", fmt.Sprintf("http://localhost:%d/", cfg.Port),
-		"upstream", cfg.CovageURL, "auth", cfg.AuthMode(), "env", cfg.Security.Env, "version", obs.build.Version, "revision", obs.build.Revision,
-		"tracing", telemetry.TracingEnabled(getenv))
+	servers := []*listening{{name: "public", srv: srv, addr: fmt.Sprintf(":%d", cfg.Port)}}
+	if cfg.AdminPort != 0 {
+		servers = append(servers, &listening{name: "admin", addr: fmt.Sprintf(":%d", cfg.AdminPort), srv: &http.Server{
+			Handler:           gateway.Admin(opts),
+			ReadHeaderTimeout: cfg.Security.ReadHeaderTimeout,
+			// A CPU profile or trace streams for as long as asked (30 s by
+			// default), so the admin port's write timeout leaves room.
+			WriteTimeout: 2 * time.Minute,
+			IdleTimeout:  cfg.Security.IdleTimeout,
+			ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		}})
+	}
+	for _, l := range servers {
+		if l.ln, err = listen("tcp", l.addr); err != nil {
+			return fmt.Errorf("%s listener: %w", l.name, err)
+		}
+	}
+	errc := make(chan error, len(servers))
+	for _, l := range servers {
+		go func() { errc <- l.srv.Serve(l.ln) }()
+	}
+	life.Serve()
+	public := servers[0].ln.Addr()
+	attrs := []any{"addr", public.String(), "upstream", cfg.CovageURL, "auth", cfg.AuthMode(), "callers", cfg.Callers.Mode(),
+		"env", cfg.Security.Env, "version", obs.build.Version, "revision", obs.build.Revision,
+		"tracing", telemetry.TracingEnabled(getenv)}
+	if !opts.Security.DisablePlayground {
+		attrs = append(attrs, "playground", fmt.Sprintf("http://localhost:%d/", public.(*net.TCPAddr).Port))
+	}
+	if len(servers) > 1 {
+		attrs = append(attrs, "admin_addr", servers[1].ln.Addr().String())
+	}
+	log.Info("gateway listening", attrs...)
 
 	select {
 	case err := <-errc:
+		// A listener failed on its own; stop the others.
+		for _, l := range servers {
+			_ = l.srv.Close()
+		}
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	return drain(log, life, cfg.ShutdownDelay, cfg.ShutdownTimeout, servers)
 }
 
 func upstreamAuth(cfg config.Config) covage.Auth {

@@ -35,6 +35,10 @@ type Options struct {
 	Security Security
 	// Pprof serves net/http/pprof under /debug/pprof/ (pprof.go).
 	Pprof bool
+	// HideOperations keeps /metrics and /debug/pprof off the handler New
+	// returns: they are served by Admin on the admin port, or, in
+	// production without one, not at all. /healthz and /readyz stay.
+	HideOperations bool
 	// ResponseCache keeps whole answers (respcache.go). It needs the shared
 	// cache: it is on only when Upstream is a *cache.Cache.
 	ResponseCache ResponseCache
@@ -93,15 +97,32 @@ func New(opts Options) http.Handler {
 	if !opts.Security.DisablePlayground {
 		mountPlayground(mux)
 	}
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"status":"ok"}`))
-	})
-	mountOperations(mux, opts)
-	if opts.Pprof {
-		mountPprof(mux)
+	mountProbes(mux, opts)
+	mux.Handle("GET /version", opts.Build.Handler())
+	if !opts.HideOperations {
+		mountOperations(mux, opts)
 	}
 	return telemetry.WithRequestID(mux)
+}
+
+// Admin returns the admin port's handler (ADMIN_PORT), for operators and
+// scrapers only:
+//
+//	/metrics       Prometheus metrics
+//	/debug/pprof/  runtime profiles, when Options.Pprof is set
+//	/healthz       liveness
+//	/readyz        readiness
+//	/version       build information
+func Admin(opts Options) http.Handler {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	opts = opts.withTelemetry()
+	mux := http.NewServeMux()
+	mountProbes(mux, opts)
+	mux.Handle("GET /version", opts.Build.Handler())
+	mountOperations(mux, opts)
+	return mux
 }
 
 // newGraphQL builds the GraphQL server by hand rather than with

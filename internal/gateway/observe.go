@@ -30,10 +30,13 @@ func (o Options) withTelemetry() Options {
 // observe logs, measures and traces each GraphQL request.
 func (o Options) observe(next http.Handler) http.Handler { return o.observer.Middleware(next) }
 
-// mountOperations serves /metrics, /readyz and /version.
-func mountOperations(mux *http.ServeMux, o Options) {
-	mux.Handle("GET /metrics", o.Metrics.Handler())
-	mux.Handle("GET /version", o.Build.Handler())
+// mountProbes serves /healthz and /readyz, which the orchestrator may
+// probe on either port.
+func mountProbes(mux *http.ServeMux, o Options) {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}`))
+	})
 	ready := o.Ready
 	if ready == nil {
 		ready = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -42,6 +45,14 @@ func mountOperations(mux *http.ServeMux, o Options) {
 		})
 	}
 	mux.Handle("GET /readyz", ready)
+}
+
+// mountOperations serves /metrics, and /debug/pprof when Pprof is set.
+func mountOperations(mux *http.ServeMux, o Options) {
+	mux.Handle("GET /metrics", o.Metrics.Handler())
+	if o.Pprof {
+		mountPprof(mux)
+	}
 }
 
 // mountPlayground serves the Playground and its assets from the binary.
