@@ -92,7 +92,17 @@ func start(t *testing.T, env map[string]string) *started {
 		<-s.done
 	})
 	mu.Lock()
-	defer mu.Unlock()
+	public := "http://" + s.addrs[":"+env["PORT"]] + "/readyz"
+	mu.Unlock()
+	// Bound is not yet serving: readiness is 503 until run marks it so.
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(public)
+		if err != nil {
+			return false
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 30*time.Second, 2*time.Millisecond, "the gateway is ready")
 	return s
 }
 
