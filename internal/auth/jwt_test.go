@@ -11,6 +11,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -308,4 +310,46 @@ func TestJWKSDownAtStart(t *testing.T) {
 	c.Add(refreshCooldown)
 	_, ref = a.Authenticate(request("Authorization", "Bearer "+k.token(t, c, nil)))
 	require.Nil(t, ref)
+}
+
+// FuzzAuthenticate checks that no made-up Authorization or X-API-Key value
+// is ever accepted, and that none makes the verifier panic.
+func FuzzAuthenticate(f *testing.F) {
+	f.Add("Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", "")
+	f.Add("Bearer a.b.c", "key")
+	f.Add("bearer "+b64(`{"alg":"HS256","kid":"k"}`)+"."+b64(`{"sub":"x","exp":99999999999}`)+".c2ln", "")
+	c := newClock()
+	srv := newJWKSForFuzz(f)
+	path := filepath.Join(f.TempDir(), "keys")
+	if err := os.WriteFile(path, []byte(digestOf("the-only-key")+" svc\n"), 0o600); err != nil {
+		f.Fatal(err)
+	}
+	a, err := New(context.Background(), Config{JWKSURL: srv.URL, Issuer: testIssuer, Audience: testAudience, APIKeysFile: path, Now: c.Now})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { _ = a.Close(context.Background()) })
+	f.Fuzz(func(t *testing.T, authz, key string) {
+		if key == "the-only-key" {
+			return
+		}
+		r := httptest.NewRequest(http.MethodPost, "/query", nil)
+		r.Header["Authorization"] = []string{authz}
+		if key != "" {
+			r.Header[APIKeyHeader] = []string{key}
+		}
+		if caller, ref := a.Authenticate(r); ref == nil {
+			t.Fatalf("accepted %q / %q as %v", authz, key, caller)
+		}
+	})
+}
+
+// newJWKSForFuzz serves an empty key set.
+func newJWKSForFuzz(f *testing.F) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"keys":[]}`))
+	}))
+	f.Cleanup(srv.Close)
+	return srv
 }

@@ -54,3 +54,39 @@ func TestClientAddress(t *testing.T) {
 		})
 	}
 }
+
+// FuzzClientAddress checks, for any forwarding headers, that an untrusted
+// peer is always the client, and that otherwise the client is the peer or
+// one of the hops it was sent.
+func FuzzClientAddress(f *testing.F) {
+	f.Add("10.1.1.1:4000", "1.2.3.4, 198.51.100.1", "")
+	f.Add("10.1.1.1:4000", "", `for="[2001:db8::1]:80";proto=https, for=unknown`)
+	f.Add("203.0.113.9:1", "10.0.0.1", "for=10.0.0.2")
+	trusted := clientAddress{trusted: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}
+	f.Fuzz(func(t *testing.T, peer, xff, fwd string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = peer
+		r.Header.Set("X-Forwarded-For", xff)
+		r.Header.Set("Forwarded", fwd)
+		if xff == "" {
+			r.Header.Del("X-Forwarded-For")
+		}
+		got := trusted.of(r)
+		p := parseHost(peer)
+		if !p.IsValid() || !trusted.isTrusted(p) {
+			if got != p {
+				t.Fatalf("untrusted peer %q: got %v", peer, got)
+			}
+			return
+		}
+		if got == p {
+			return
+		}
+		for _, h := range forwardedHops(r.Header) {
+			if parseHost(h) == got {
+				return
+			}
+		}
+		t.Fatalf("client %v is neither the peer nor a hop", got)
+	})
+}
