@@ -17,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/covage/gateway/internal/auth/authtest"
 	"github.com/covage/gateway/internal/demo"
 )
 
@@ -250,4 +251,41 @@ func TestProductionRefusesDemo(t *testing.T) {
 		return nil, nil
 	})
 	require.ErrorContains(t, err, "COVAGE_API_URL")
+}
+
+// TestCallerAuthWiring runs the gateway in production with JWT and API key
+// authentication from the environment, as deploy/kubernetes.yaml does,
+// against a test identity provider on loopback.
+func TestCallerAuthWiring(t *testing.T) {
+	up := newGatedUpstream(t)
+	close(up.gate)
+	idp := authtest.NewProvider(t)
+	s := start(t, map[string]string{
+		"PORT": "18080", "LOG_LEVEL": "error", "GATEWAY_ENV": "production", "SHUTDOWN_DELAY": "0s",
+		"COVAGE_API_URL": up.URL, "COVAGE_API_TOKEN": "t",
+		"AUTH_JWKS_URL": idp.URL(), "AUTH_ISSUER": authtest.Issuer, "AUTH_AUDIENCE": authtest.Audience,
+		"AUTH_API_KEYS_FILE": authtest.KeyFile(t, map[string]string{"key-1": "billing"}),
+	})
+	send := func(header, value string) (int, string) {
+		req, err := http.NewRequest(http.MethodPost, s.url("18080", "/query"), strings.NewReader(`{"query":"{ terminateReasons { code } }"}`))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		if header != "" {
+			req.Header.Set(header, value)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, string(b)
+	}
+	status, body := send("", "")
+	require.Equal(t, http.StatusUnauthorized, status, body)
+	require.Contains(t, body, `"UNAUTHENTICATED"`)
+	status, body = send("Authorization", "Bearer "+idp.Token(t, "alice", time.Minute, nil))
+	require.Equal(t, http.StatusOK, status, body)
+	require.NotContains(t, body, `"errors"`)
+	status, body = send("X-API-Key", "key-1")
+	require.Equal(t, http.StatusOK, status, body)
 }

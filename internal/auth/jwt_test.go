@@ -46,7 +46,7 @@ type signer struct {
 	pub jwk.Key
 }
 
-func newSigner(t *testing.T, kid string, alg jwa.SignatureAlgorithm) signer {
+func newSigner(t testing.TB, kid string, alg jwa.SignatureAlgorithm) signer {
 	t.Helper()
 	var raw any
 	if alg == jwa.RS256() {
@@ -74,7 +74,7 @@ type jwksServer struct {
 	down    atomic.Bool
 }
 
-func newJWKS(t *testing.T, keys ...signer) *jwksServer {
+func newJWKS(t testing.TB, keys ...signer) *jwksServer {
 	t.Helper()
 	s := &jwksServer{}
 	s.set(keys...)
@@ -122,7 +122,7 @@ func (c *clock) Add(d time.Duration) {
 func newClock() *clock { return &clock{now: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)} }
 
 // claims are a valid token's claims at c's time; edit changes them.
-func (s signer) token(t *testing.T, c *clock, edit func(jwt.Token)) string {
+func (s signer) token(t testing.TB, c *clock, edit func(jwt.Token)) string {
 	t.Helper()
 	tok, err := jwt.NewBuilder().
 		Issuer(testIssuer).Audience([]string{testAudience}).Subject("alice").
@@ -136,7 +136,7 @@ func (s signer) token(t *testing.T, c *clock, edit func(jwt.Token)) string {
 	return string(b)
 }
 
-func newTestAuth(t *testing.T, c *clock, url string, edit func(*Config)) *Authenticator {
+func newTestAuth(t testing.TB, c *clock, url string, edit func(*Config)) *Authenticator {
 	t.Helper()
 	cfg := Config{JWKSURL: url, Issuer: testIssuer, Audience: testAudience, Now: c.Now}
 	if edit != nil {
