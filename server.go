@@ -152,6 +152,11 @@ func run(ctx context.Context, getenv func(string) string, listen listenFunc) err
 	}
 	for _, l := range servers {
 		if l.ln, err = listen("tcp", l.addr); err != nil {
+			for _, bound := range servers {
+				if bound.ln != nil {
+					_ = bound.ln.Close()
+				}
+			}
 			return fmt.Errorf("%s listener: %w", l.name, err)
 		}
 	}
