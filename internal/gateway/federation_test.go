@@ -70,7 +70,9 @@ func (x *entity) key() string {
 
 func entities(t *testing.T, data json.RawMessage) []*entity {
 	t.Helper()
-	var got struct{ Entities []*entity `json:"_entities"` }
+	var got struct {
+		Entities []*entity `json:"_entities"`
+	}
 	require.NoError(t, json.Unmarshal(data, &got), string(data))
 	return got.Entities
 }
