@@ -657,7 +657,7 @@ var sources = []*ast.Source{
 """An ongoing business (affaire) with Covage's sales teams; its code goes on orders and catalogue requests."""
 type Business implements Node {
   """The business's global ID."""
-  id: ID!
+  id: ID! @federation__shareable
   """Business code."""
   code: String!
   """Business label."""
@@ -673,7 +673,7 @@ type Business implements Node {
 """A billing site."""
 type BillingSite implements Node {
   """The site's global ID."""
-  id: ID!
+  id: ID! @federation__shareable
   """Site code."""
   code: String!
   """Site description."""
@@ -716,7 +716,7 @@ enum Offer {
 """A collection door (ENNI) you own; its reference goes on orders."""
 type Enni implements Node {
   """The door's global ID."""
-  id: ID!
+  id: ID! @federation__shareable
   """Door code."""
   code: String
   """Customer name."""
@@ -744,7 +744,8 @@ type Enni implements Node {
 # @federation__shareable as @shareable. It is defined here because
 # graph/*.graphqls must load on their own, and gqlgen's federation plugin
 # defines only the imported names. Put it on every object type or field
-# that other subgraphs commonly define too (Query.node, PageInfo), so that
+# that other subgraphs commonly define too (Query.node, the entities' global
+# ` + "`" + `id` + "`" + `, which anyone can compute from the key, and PageInfo), so that
 # composition accepts both definitions.
 directive @federation__shareable repeatable on OBJECT | FIELD_DEFINITION
 `, BuiltIn: false},
@@ -766,7 +767,7 @@ input ProjectFilter {
 """An ongoing project with Covage's sales teams; its code goes on orders."""
 type Project implements Node {
   """The project's global ID."""
-  id: ID!
+  id: ID! @federation__shareable
   """Project code, the value to send when placing an order."""
   code: String!
   """Whether the project is active."""
