@@ -248,3 +248,21 @@ func TestServiceSDL(t *testing.T) {
 	}
 	require.Empty(t, prod.upstream())
 }
+
+// TestEntitiesCost checks that the representations count in the cost
+// estimate: each selected field costs once per representation, so a fetch
+// of 2,000 doors with five fields is refused before any upstream call, and
+// the same fetch of 1,000 passes.
+func TestEntitiesCost(t *testing.T) {
+	e := newEnv(t, withData(demo.Generate(10, 2000, 5)))
+	const q = `query($r: [_Any!]!) { _entities(representations: $r) { ... on Enni { reference label offer dsp active } } }`
+
+	r := e.query(t, q, map[string]any{"r": reps("Enni", "reference", numbered("CN%06d", 2000)...)})
+	require.NotEmpty(t, r.Errors, r.Body)
+	require.Equal(t, gateway.CodeCostLimit, r.Errors[0].Extensions["code"], r.Body)
+	require.Empty(t, e.upstream())
+
+	got := entities(t, e.mustQuery(t, q, map[string]any{"r": reps("Enni", "reference", numbered("CN%06d", 1000)...)}))
+	require.Len(t, got, 1000)
+	require.Equal(t, []string{upEnnis}, e.upstream())
+}
