@@ -122,7 +122,7 @@ func TestSupergraph(t *testing.T) {
 	upstream := httptest.NewServer(up)
 	t.Cleanup(upstream.Close)
 	log := &lockedBuffer{}
-	gw := httptest.NewServer(newGateway(t, upstream.URL, log))
+	gw := httptest.NewServer(newGateway(t, upstream.URL, log, production))
 	t.Cleanup(gw.Close)
 	subgraph := gw.URL + "/query"
 
@@ -161,6 +161,50 @@ func TestSupergraph(t *testing.T) {
 	})
 }
 
+// TestRouterForwardsCallers checks that the rate limit sees each caller
+// behind the router, not the router: with a budget of one request per
+// credential (and no refill during the test), a caller's second query
+// through the router is refused by the gateway, and another caller's first
+// query still passes. router.mjs forwards Authorization, as the README
+// asks of any router.
+func TestRouterForwardsCallers(t *testing.T) {
+	node := requireNode(t)
+	ds := demo.Sample()
+	up := demo.New(ds)
+	upstream := httptest.NewServer(up)
+	t.Cleanup(upstream.Close)
+	sec := production
+	sec.RateLimit = gateway.RateLimit{RPS: 0.001, Burst: 1}
+	gw := httptest.NewServer(newGateway(t, upstream.URL, &lockedBuffer{}, sec))
+	t.Cleanup(gw.Close)
+
+	ordersJSON, err := json.Marshal(sampleOrders(ds))
+	require.NoError(t, err)
+	ordersURL := node.serve(t, "ORDERS="+string(ordersJSON), "orders.mjs")
+	supergraph := filepath.Join(t.TempDir(), "supergraph.graphql")
+	sdl, stderr, err := node.run(t, "compose.mjs", "covage="+gw.URL+"/query", "orders="+ordersURL)
+	require.NoError(t, err, stderr)
+	require.NoError(t, os.WriteFile(supergraph, sdl, 0o600))
+	router := node.serve(t, "", "router.mjs", supergraph)
+
+	// One entity fetch, so one gateway request, per query.
+	const doors = `{ orders(first: 20) { enni { label } } }`
+	as := func(who string) http.Header { return http.Header{"Authorization": {"Bearer " + who}} }
+
+	data, errs := postAs(t, router, doors, as("alice"))
+	require.Empty(t, errs, string(data))
+	require.Contains(t, string(data), `"label":"Collecte Nationale Entreprise"`)
+
+	data, errs = postAs(t, router, doors, as("alice"))
+	require.NotEmpty(t, errs, "alice's second query is over her budget: %s", data)
+	require.NotContains(t, string(data), `"label":"Collecte`)
+
+	data, errs = postAs(t, router, doors, as("bob"))
+	require.Empty(t, errs, "bob has a budget of his own: %s", data)
+	require.Contains(t, string(data), `"label":"Collecte Nationale Entreprise"`)
+	require.Equal(t, int64(2), up.Calls("enni"), "the refused fetch cost Covage nothing")
+}
+
 // TestComposition checks which subgraphs compose with the gateway's SDL,
 // under both composition libraries: a subgraph that also defines Node,
 // Query.node, PageInfo and OrderDirection composes, because the gateway
@@ -171,7 +215,7 @@ func TestComposition(t *testing.T) {
 	node := requireNode(t)
 	upstream := httptest.NewServer(demo.New(demo.Sample()))
 	t.Cleanup(upstream.Close)
-	gw := httptest.NewServer(newGateway(t, upstream.URL, &lockedBuffer{}))
+	gw := httptest.NewServer(newGateway(t, upstream.URL, &lockedBuffer{}, production))
 	t.Cleanup(gw.Close)
 	subgraph := gw.URL + "/query"
 
@@ -181,7 +225,7 @@ func TestComposition(t *testing.T) {
 			Service struct{ SDL string } `json:"_service"`
 		}
 	}
-	require.NoError(t, json.Unmarshal(postRaw(t, subgraph, `{ _service { sdl } }`, ""), &svc))
+	require.NoError(t, json.Unmarshal(postRaw(t, subgraph, `{ _service { sdl } }`, nil), &svc))
 	require.Contains(t, svc.Data.Service.SDL, "@federation__shareable")
 	unshared := filepath.Join(t.TempDir(), "unshared.graphql")
 	const def = "directive @federation__shareable"
@@ -216,9 +260,13 @@ func TestComposition(t *testing.T) {
 	}
 }
 
-// newGateway returns the gateway in production mode (introspection,
-// suggestions and the Playground off) over the demo upstream at base.
-func newGateway(t *testing.T, base string, log io.Writer) http.Handler {
+// production is production mode's switches: introspection, suggestions and
+// the Playground off.
+var production = gateway.Security{DisableIntrospection: true, DisableSuggestions: true, DisablePlayground: true}
+
+// newGateway returns the gateway with security settings sec over the demo
+// upstream at base.
+func newGateway(t *testing.T, base string, log io.Writer, sec gateway.Security) http.Handler {
 	t.Helper()
 	logger := slog.New(slog.NewJSONHandler(log, nil))
 	client, err := covage.New(covage.Config{BaseURL: base, Timeout: 5 * time.Second, Logger: logger})
@@ -227,7 +275,7 @@ func newGateway(t *testing.T, base string, log io.Writer) http.Handler {
 		Upstream: client,
 		Loaders:  loaders.Config{IsNotFound: func(err error) bool { return errors.Is(err, covage.ErrNotFound) }},
 		Logger:   logger,
-		Security: gateway.Security{DisableIntrospection: true, DisableSuggestions: true, DisablePlayground: true},
+		Security: sec,
 	})
 }
 
@@ -235,26 +283,33 @@ func newGateway(t *testing.T, base string, log io.Writer) http.Handler {
 // test on any error.
 func post(t *testing.T, url, query, requestID string) json.RawMessage {
 	t.Helper()
-	var out struct {
-		Data   json.RawMessage `json:"data"`
-		Errors []any           `json:"errors"`
-	}
-	raw := postRaw(t, url, query, requestID)
-	require.NoError(t, json.Unmarshal(raw, &out), string(raw))
-	require.Empty(t, out.Errors, string(raw))
-	return out.Data
+	data, errs := postAs(t, url, query, http.Header{"X-Request-Id": {requestID}})
+	require.Empty(t, errs, string(data))
+	return data
 }
 
-func postRaw(t *testing.T, url, query, requestID string) []byte {
+// postAs sends query with headers and returns its data and errors.
+func postAs(t *testing.T, url, query string, headers http.Header) (json.RawMessage, []map[string]any) {
+	t.Helper()
+	var out struct {
+		Data   json.RawMessage  `json:"data"`
+		Errors []map[string]any `json:"errors"`
+	}
+	raw := postRaw(t, url, query, headers)
+	require.NoError(t, json.Unmarshal(raw, &out), string(raw))
+	return out.Data, out.Errors
+}
+
+func postRaw(t *testing.T, url, query string, headers http.Header) []byte {
 	t.Helper()
 	body, err := json.Marshal(map[string]string{"query": query})
 	require.NoError(t, err)
 	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	if requestID != "" {
-		req.Header.Set("X-Request-Id", requestID)
+	for name, values := range headers {
+		req.Header[name] = values
 	}
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
