@@ -28,12 +28,18 @@ import (
 // syntactic (every such field, at any level, through every fragment, @skip
 // ignored), so it can only overcount, which keeps the window.
 var (
-	projectByCodeFields    = []string{"Query.project", "Query.node"}
-	enniByReferenceFields  = []string{"Query.enni", "Query.node"}
-	businessByCodeFields   = []string{"Query.business", "Query.node"}
+	projectByCodeFields    = []string{"Query.project", "Query.node", entitiesField}
+	enniByReferenceFields  = []string{"Query.enni", "Query.node", entitiesField}
+	businessByCodeFields   = []string{"Query.business", "Query.node", entitiesField}
 	ennisOfClientFields    = []string{"Project.ennis"}
 	projectsOfClientFields = []string{"Enni.projects"}
 )
+
+// entitiesField is the federation root field (entities.go). Unlike the
+// other fields above it brings any number of keys in one call, so it can
+// share a loader's count only when it is the loader's one field: then the
+// keys it holds are all the loader will see.
+const entitiesField = "Query._entities"
 
 // lone returns ctx marked with the number of keys the loader reached by the
 // fields in names will get, when the operation shows it: every such field
@@ -62,6 +68,9 @@ func mark(ctx context.Context, names []string, lists int, several func(context.C
 	n, most := countFields(oc.Operation.SelectionSet, names, 0, 0)
 	switch {
 	case most > lists || n == 0:
+		return ctx
+	case n > 1 && slices.Contains(names, entitiesField) && hasField(oc.Operation.SelectionSet, entitiesField):
+		// Expect counts one key per field, which _entities breaks.
 		return ctx
 	case n == 1:
 		return loaders.Alone(ctx)
@@ -121,6 +130,13 @@ func countFields(sel ast.SelectionSet, names []string, lists, depth int) (n, mos
 		most = max(most, m)
 	}
 	return n, most
+}
+
+// hasField reports whether the field name (Type.field) is selected under
+// sel, at any level.
+func hasField(sel ast.SelectionSet, name string) bool {
+	n, _ := countFields(sel, []string{name}, 0, 0)
+	return n > 0
 }
 
 // matches reports whether f is one of names (Type.field). A field whose

@@ -47,6 +47,11 @@ func resolveRelation[P, C any](ctx context.Context, parents []*P, names []string
 	at := make([]int, len(parents))
 	for i, p := range parents {
 		at[i] = -1
+		// A nil parent is a null entity of _entities (entities.go), which
+		// gqlgen hands over with its siblings; it has no children to load.
+		if p == nil {
+			continue
+		}
 		if k := keyOf(p); k != nil {
 			at[i] = len(keys)
 			keys = append(keys, *k)

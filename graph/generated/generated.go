@@ -14,6 +14,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
+	"github.com/99designs/gqlgen/plugin/federation/fedruntime"
+	"github.com/covage/gateway/graph/model"
 	"github.com/covage/gateway/internal/domain"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -30,6 +32,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Enni() EnniResolver
+	Entity() EntityResolver
 	Project() ProjectResolver
 	Query() QueryResolver
 }
@@ -72,6 +75,13 @@ type ComplexityRoot struct {
 		ShortName    func(childComplexity int) int
 	}
 
+	Entity struct {
+		FindManyBillingSiteByCodes func(childComplexity int, reps []*model.BillingSiteByCodesInput) int
+		FindManyBusinessByCodes    func(childComplexity int, reps []*model.BusinessByCodesInput) int
+		FindManyEnniByReferences   func(childComplexity int, reps []*model.EnniByReferencesInput) int
+		FindManyProjectByCodes     func(childComplexity int, reps []*model.ProjectByCodesInput) int
+	}
+
 	Project struct {
 		Active     func(childComplexity int) int
 		ClientCode func(childComplexity int) int
@@ -95,6 +105,8 @@ type ComplexityRoot struct {
 		Projects            func(childComplexity int, filter *domain.ProjectFilter) int
 		SiteConnectionTypes func(childComplexity int) int
 		TerminateReasons    func(childComplexity int) int
+		__resolve__service  func(childComplexity int) int
+		__resolve_entities  func(childComplexity int, representations []map[string]any) int
 	}
 
 	SiteConnectionType struct {
@@ -106,6 +118,10 @@ type ComplexityRoot struct {
 		Code  func(childComplexity int) int
 		Label func(childComplexity int) int
 	}
+
+	_Service struct {
+		SDL func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -114,6 +130,12 @@ type ComplexityRoot struct {
 
 type EnniResolver interface {
 	Projects(ctx context.Context, objs []*domain.Enni) ([][]*domain.Project, error)
+}
+type EntityResolver interface {
+	FindManyBillingSiteByCodes(ctx context.Context, reps []*model.BillingSiteByCodesInput) ([]*domain.BillingSite, error)
+	FindManyBusinessByCodes(ctx context.Context, reps []*model.BusinessByCodesInput) ([]*domain.Business, error)
+	FindManyEnniByReferences(ctx context.Context, reps []*model.EnniByReferencesInput) ([]*domain.Enni, error)
+	FindManyProjectByCodes(ctx context.Context, reps []*model.ProjectByCodesInput) ([]*domain.Project, error)
 }
 type ProjectResolver interface {
 	Ennis(ctx context.Context, objs []*domain.Project, filter *domain.EnniFilter) ([][]*domain.Enni, error)
@@ -287,6 +309,51 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Enni.ShortName(childComplexity), true
 
+	case "Entity.findManyBillingSiteByCodes":
+		if e.ComplexityRoot.Entity.FindManyBillingSiteByCodes == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyBillingSiteByCodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyBillingSiteByCodes(childComplexity, args["reps"].([]*model.BillingSiteByCodesInput)), true
+	case "Entity.findManyBusinessByCodes":
+		if e.ComplexityRoot.Entity.FindManyBusinessByCodes == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyBusinessByCodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyBusinessByCodes(childComplexity, args["reps"].([]*model.BusinessByCodesInput)), true
+	case "Entity.findManyEnniByReferences":
+		if e.ComplexityRoot.Entity.FindManyEnniByReferences == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyEnniByReferences_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyEnniByReferences(childComplexity, args["reps"].([]*model.EnniByReferencesInput)), true
+	case "Entity.findManyProjectByCodes":
+		if e.ComplexityRoot.Entity.FindManyProjectByCodes == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyProjectByCodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyProjectByCodes(childComplexity, args["reps"].([]*model.ProjectByCodesInput)), true
+
 	case "Project.active":
 		if e.ComplexityRoot.Project.Active == nil {
 			break
@@ -448,6 +515,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.TerminateReasons(childComplexity), true
+	case "Query._service":
+		if e.ComplexityRoot.Query.__resolve__service == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.__resolve__service(childComplexity), true
+	case "Query._entities":
+		if e.ComplexityRoot.Query.__resolve_entities == nil {
+			break
+		}
+
+		args, err := ec.field_Query__entities_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.__resolve_entities(childComplexity, args["representations"].([]map[string]any)), true
 
 	case "SiteConnectionType.code":
 		if e.ComplexityRoot.SiteConnectionType.Code == nil {
@@ -475,6 +559,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TerminateReason.Label(childComplexity), true
 
+	case "_Service.sdl":
+		if e.ComplexityRoot._Service.SDL == nil {
+			break
+		}
+
+		return e.ComplexityRoot._Service.SDL(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -484,7 +575,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("BillingSiteByCodesInput", ec.unmarshalInputBillingSiteByCodesInput),
+			graphql.NewInputUnmarshaler("BusinessByCodesInput", ec.unmarshalInputBusinessByCodesInput),
+			graphql.NewInputUnmarshaler("EnniByReferencesInput", ec.unmarshalInputEnniByReferencesInput),
 			graphql.NewInputUnmarshaler("EnniFilter", ec.unmarshalInputEnniFilter),
+			graphql.NewInputUnmarshaler("ProjectByCodesInput", ec.unmarshalInputProjectByCodesInput),
 			graphql.NewInputUnmarshaler("ProjectFilter", ec.unmarshalInputProjectFilter),
 		)
 	}
@@ -562,7 +657,7 @@ var sources = []*ast.Source{
 """An ongoing business (affaire) with Covage's sales teams; its code goes on orders and catalogue requests."""
 type Business implements Node {
   """The business's global ID."""
-  id: ID!
+  id: ID! @federation__shareable
   """Business code."""
   code: String!
   """Business label."""
@@ -578,7 +673,7 @@ type Business implements Node {
 """A billing site."""
 type BillingSite implements Node {
   """The site's global ID."""
-  id: ID!
+  id: ID! @federation__shareable
   """Site code."""
   code: String!
   """Site description."""
@@ -621,7 +716,7 @@ enum Offer {
 """A collection door (ENNI) you own; its reference goes on orders."""
 type Enni implements Node {
   """The door's global ID."""
-  id: ID!
+  id: ID! @federation__shareable
   """Door code."""
   code: String
   """Customer name."""
@@ -644,6 +739,16 @@ type Enni implements Node {
   projects: [Project!]
 }
 `, BuiltIn: false},
+	{Name: "../federation.graphqls", Input: `# Federation v2's @shareable, by its namespaced name: the subgraph's @link
+# (graph/federation/subgraph.graphql) imports only @key, so composition reads
+# @federation__shareable as @shareable. It is defined here because
+# graph/*.graphqls must load on their own, and gqlgen's federation plugin
+# defines only the imported names. Put it on every object type or field
+# that other subgraphs commonly define too (Query.node, the entities' global
+# ` + "`" + `id` + "`" + `, which anyone can compute from the key, and PageInfo), so that
+# composition accepts both definitions.
+directive @federation__shareable repeatable on OBJECT | FIELD_DEFINITION
+`, BuiltIn: false},
 	{Name: "../project.graphqls", Input: `extend type Query {
   """GET /api/v1/referential/project, filters passed upstream."""
   projects(filter: ProjectFilter): [Project!]
@@ -662,7 +767,7 @@ input ProjectFilter {
 """An ongoing project with Covage's sales teams; its code goes on orders."""
 type Project implements Node {
   """The project's global ID."""
-  id: ID!
+  id: ID! @federation__shareable
   """Project code, the value to send when placing an order."""
   code: String!
   """Whether the project is active."""
@@ -788,9 +893,114 @@ interface Node {
 """The root of every read: Covage's reference data."""
 type Query {
   """Any object by its global ID, or null when there is none."""
-  node(id: ID!): Node
+  node(id: ID!): Node @federation__shareable
 }
 `, BuiltIn: false},
+	{Name: "../federation/subgraph.graphql", Input: `# Federation v2: what makes this schema a subgraph of a supergraph. It is
+# kept out of graph/*.graphqls because @link and @key are defined by
+# gqlgen's federation plugin, not by our schema files, which must load on
+# their own (the contract check parses graph/*.graphqls alone). Types and
+# fields other subgraphs may define too carry @federation__shareable, which
+# graph/federation.graphqls defines, in the files that define them.
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+
+# Entities: other subgraphs point at these by the value an order carries.
+# Their representations resolve through the per-request loaders, batched
+# (entity_resolver_multi in gqlgen.yml; graph/entities.go).
+extend type Project @key(fields: "code")
+extend type Enni @key(fields: "reference")
+extend type Business @key(fields: "code")
+extend type BillingSite @key(fields: "code")
+`, BuiltIn: false},
+	{Name: "../../federation/directives.graphql", Input: `
+	directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
+	directive @composeDirective(name: String!) repeatable on SCHEMA
+	directive @extends on OBJECT | INTERFACE
+	directive @external on OBJECT | FIELD_DEFINITION
+	directive @key(fields: FieldSet!, resolvable: Boolean = true) repeatable on OBJECT | INTERFACE
+	directive @inaccessible on
+	  | ARGUMENT_DEFINITION
+	  | ENUM
+	  | ENUM_VALUE
+	  | FIELD_DEFINITION
+	  | INPUT_FIELD_DEFINITION
+	  | INPUT_OBJECT
+	  | INTERFACE
+	  | OBJECT
+	  | SCALAR
+	  | UNION
+	directive @interfaceObject on OBJECT
+	directive @link(import: [String!], url: String!) repeatable on SCHEMA
+	directive @override(from: String!, label: String) on FIELD_DEFINITION
+	directive @policy(policies: [[federation__Policy!]!]!) on
+	  | FIELD_DEFINITION
+	  | OBJECT
+	  | INTERFACE
+	  | SCALAR
+	  | ENUM
+	directive @provides(fields: FieldSet!) on FIELD_DEFINITION
+	directive @requires(fields: FieldSet!) on FIELD_DEFINITION
+	directive @requiresScopes(scopes: [[federation__Scope!]!]!) on
+	  | FIELD_DEFINITION
+	  | OBJECT
+	  | INTERFACE
+	  | SCALAR
+	  | ENUM
+	directive @shareable repeatable on FIELD_DEFINITION | OBJECT
+	directive @computedRequires on FIELD_DEFINITION
+	directive @tag(name: String!) repeatable on
+	  | ARGUMENT_DEFINITION
+	  | ENUM
+	  | ENUM_VALUE
+	  | FIELD_DEFINITION
+	  | INPUT_FIELD_DEFINITION
+	  | INPUT_OBJECT
+	  | INTERFACE
+	  | OBJECT
+	  | SCALAR
+	  | UNION
+	scalar _Any
+	scalar FieldSet
+	scalar federation__Policy
+	scalar federation__Scope
+`, BuiltIn: true},
+	{Name: "../../federation/entity.graphql", Input: `
+# a union of all types that use the @key directive
+union _Entity = BillingSite | Business | Enni | Project
+
+input BillingSiteByCodesInput {
+	Code: String!
+}
+
+input BusinessByCodesInput {
+	Code: String!
+}
+
+input EnniByReferencesInput {
+	Reference: String!
+}
+
+input ProjectByCodesInput {
+	Code: String!
+}
+
+# fake type to build resolver interfaces for users to implement
+type Entity {
+	findManyBillingSiteByCodes(reps: [BillingSiteByCodesInput]!): [BillingSite]
+	findManyBusinessByCodes(reps: [BusinessByCodesInput]!): [Business]
+	findManyEnniByReferences(reps: [EnniByReferencesInput]!): [Enni]
+	findManyProjectByCodes(reps: [ProjectByCodesInput]!): [Project]
+}
+
+type _Service {
+  sdl: String
+}
+
+extend type Query {
+  _entities(representations: [_Any!]!): [_Entity]!
+  _service: _Service!
+}
+`, BuiltIn: true},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -904,6 +1114,14 @@ func (ec *executionContext) childFields_TerminateReason(ctx context.Context, fie
 		return ec.fieldContext_TerminateReason_label(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TerminateReason", field.Name)
+}
+
+func (ec *executionContext) childFields__Service(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sdl":
+		return ec.fieldContext__Service_sdl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type _Service", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1022,6 +1240,62 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Entity_findManyBillingSiteByCodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.BillingSiteByCodesInput, error) {
+			return ec.unmarshalNBillingSiteByCodesInput2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋgraphᚋmodelᚐBillingSiteByCodesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Entity_findManyBusinessByCodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.BusinessByCodesInput, error) {
+			return ec.unmarshalNBusinessByCodesInput2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋgraphᚋmodelᚐBusinessByCodesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Entity_findManyEnniByReferences_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.EnniByReferencesInput, error) {
+			return ec.unmarshalNEnniByReferencesInput2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋgraphᚋmodelᚐEnniByReferencesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Entity_findManyProjectByCodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.ProjectByCodesInput, error) {
+			return ec.unmarshalNProjectByCodesInput2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋgraphᚋmodelᚐProjectByCodesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Project_ennis_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1047,6 +1321,20 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query__entities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "representations",
+		func(ctx context.Context, v any) ([]map[string]any, error) {
+			return ec.unmarshalN_Any2ᚕmapᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["representations"] = arg0
 	return args, nil
 }
 
@@ -1774,6 +2062,182 @@ func (ec *executionContext) resolveBatch_Enni_projects(ctx context.Context, fiel
 	)
 }
 
+func (ec *executionContext) _Entity_findManyBillingSiteByCodes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findManyBillingSiteByCodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindManyBillingSiteByCodes(ctx, fc.Args["reps"].([]*model.BillingSiteByCodesInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*domain.BillingSite) graphql.Marshaler {
+			return ec.marshalOBillingSite2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐBillingSite(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findManyBillingSiteByCodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BillingSite(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findManyBillingSiteByCodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Entity_findManyBusinessByCodes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findManyBusinessByCodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindManyBusinessByCodes(ctx, fc.Args["reps"].([]*model.BusinessByCodesInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*domain.Business) graphql.Marshaler {
+			return ec.marshalOBusiness2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐBusiness(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findManyBusinessByCodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Business(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findManyBusinessByCodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Entity_findManyEnniByReferences(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findManyEnniByReferences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindManyEnniByReferences(ctx, fc.Args["reps"].([]*model.EnniByReferencesInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*domain.Enni) graphql.Marshaler {
+			return ec.marshalOEnni2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐEnni(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findManyEnniByReferences(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Enni(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findManyEnniByReferences_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Entity_findManyProjectByCodes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findManyProjectByCodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindManyProjectByCodes(ctx, fc.Args["reps"].([]*model.ProjectByCodesInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*domain.Project) graphql.Marshaler {
+			return ec.marshalOProject2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐProject(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findManyProjectByCodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Project(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findManyProjectByCodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Project_id(ctx context.Context, field graphql.CollectedField, obj *domain.Project) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2459,6 +2923,82 @@ func (ec *executionContext) fieldContext_Query_siteConnectionTypes(_ context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Query__entities(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query__entities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.__resolve_entities(ctx, fc.Args["representations"].([]map[string]any)), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []fedruntime.Entity) graphql.Marshaler {
+			return ec.marshalN_Entity2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐEntity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query__entities(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type _Entity does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query__entities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query__service(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query__service(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.__resolve__service(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v fedruntime.Service) graphql.Marshaler {
+			return ec.marshalN_Service2githubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐService(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query__service(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields__Service(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2625,6 +3165,29 @@ func (ec *executionContext) _TerminateReason_label(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_TerminateReason_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TerminateReason", field, false, false, "String")
+}
+
+func (ec *executionContext) __Service_sdl(ctx context.Context, field graphql.CollectedField, obj *fedruntime.Service) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext__Service_sdl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SDL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext__Service_sdl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("_Service", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -3700,6 +4263,132 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputBillingSiteByCodesInput(ctx context.Context, obj any) (model.BillingSiteByCodesInput, error) {
+	var it model.BillingSiteByCodesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"Code"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "Code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("Code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalBillingSiteByCodesInput unmarshals raw into the BillingSiteByCodesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalBillingSiteByCodesInput(ctx context.Context, raw any) (model.BillingSiteByCodesInput, error) {
+	var out model.BillingSiteByCodesInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "BillingSiteByCodesInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputBusinessByCodesInput(ctx context.Context, obj any) (model.BusinessByCodesInput, error) {
+	var it model.BusinessByCodesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"Code"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "Code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("Code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalBusinessByCodesInput unmarshals raw into the BusinessByCodesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalBusinessByCodesInput(ctx context.Context, raw any) (model.BusinessByCodesInput, error) {
+	var out model.BusinessByCodesInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "BusinessByCodesInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputEnniByReferencesInput(ctx context.Context, obj any) (model.EnniByReferencesInput, error) {
+	var it model.EnniByReferencesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"Reference"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "Reference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("Reference"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reference = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalEnniByReferencesInput unmarshals raw into the EnniByReferencesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalEnniByReferencesInput(ctx context.Context, raw any) (model.EnniByReferencesInput, error) {
+	var out model.EnniByReferencesInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "EnniByReferencesInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputEnniFilter(ctx context.Context, obj any) (domain.EnniFilter, error) {
 	var it domain.EnniFilter
 	if obj == nil {
@@ -3781,6 +4470,48 @@ func (ec *executionContext) unmarshalInputEnniFilter(ctx context.Context, obj an
 func UnmarshalEnniFilter(ctx context.Context, raw any) (domain.EnniFilter, error) {
 	var out domain.EnniFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "EnniFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputProjectByCodesInput(ctx context.Context, obj any) (model.ProjectByCodesInput, error) {
+	var it model.ProjectByCodesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"Code"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "Code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("Code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalProjectByCodesInput unmarshals raw into the ProjectByCodesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalProjectByCodesInput(ctx context.Context, raw any) (model.ProjectByCodesInput, error) {
+	var out model.ProjectByCodesInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProjectByCodesInput", raw, &out)
 	return out, err
 }
 
@@ -3870,11 +4601,44 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	}
 }
 
+func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, obj fedruntime.Entity) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case *domain.Project:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Project(ctx, sel, obj)
+	case *domain.Enni:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Enni(ctx, sel, obj)
+	case *domain.Business:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Business(ctx, sel, obj)
+	case *domain.BillingSite:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._BillingSite(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of _Entity must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
 
-var billingSiteImplementors = []string{"BillingSite", "Node"}
+var billingSiteImplementors = []string{"BillingSite", "Node", "_Entity"}
 
 func (ec *executionContext) _BillingSite(ctx context.Context, sel ast.SelectionSet, obj *domain.BillingSite) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, billingSiteImplementors)
@@ -3917,7 +4681,7 @@ func (ec *executionContext) _BillingSite(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-var businessImplementors = []string{"Business", "Node"}
+var businessImplementors = []string{"Business", "Node", "_Entity"}
 
 func (ec *executionContext) _Business(ctx context.Context, sel ast.SelectionSet, obj *domain.Business) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, businessImplementors)
@@ -4013,7 +4777,7 @@ func (ec *executionContext) _ChangeReason(ctx context.Context, sel ast.Selection
 	return out
 }
 
-var enniImplementors = []string{"Enni", "Node"}
+var enniImplementors = []string{"Enni", "Node", "_Entity"}
 
 func (ec *executionContext) _Enni(ctx context.Context, sel ast.SelectionSet, obj *domain.Enni) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, enniImplementors)
@@ -4097,7 +4861,67 @@ func (ec *executionContext) _Enni(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
-var projectImplementors = []string{"Project", "Node"}
+var entityImplementors = []string{"Entity"}
+
+func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, entityImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Entity",
+	})
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
+			Object: field.Name,
+			Field:  field,
+		})
+
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Entity")
+		case "findManyBillingSiteByCodes":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findManyBillingSiteByCodes(ctx, field)
+				})
+		case "findManyBusinessByCodes":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findManyBusinessByCodes(ctx, field)
+				})
+		case "findManyEnniByReferences":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findManyEnniByReferences(ctx, field)
+				})
+		case "findManyProjectByCodes":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findManyProjectByCodes(ctx, field)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var projectImplementors = []string{"Project", "Node", "_Entity"}
 
 func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, obj *domain.Project) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, projectImplementors)
@@ -4252,6 +5076,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_siteConnectionTypes(ctx, field)
 				})
+		case "_entities":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query__entities(ctx, field)
+				})
+		case "_service":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query__service(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -4340,6 +5176,39 @@ func (ec *executionContext) _TerminateReason(ctx context.Context, sel ast.Select
 		case "label":
 			out.Values[i] = ec._TerminateReason_label(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var _ServiceImplementors = []string{"_Service"}
+
+func (ec *executionContext) __Service(ctx context.Context, sel ast.SelectionSet, obj *fedruntime.Service) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, _ServiceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("_Service")
+		case "sdl":
+			out.Values[i] = ec.__Service_sdl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -4721,6 +5590,20 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) unmarshalNBillingSiteByCodesInput2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋgraphᚋmodelᚐBillingSiteByCodesInput(ctx context.Context, v any) ([]*model.BillingSiteByCodesInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.BillingSiteByCodesInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalOBillingSiteByCodesInput2ᚖgithubᚗcomᚋcovageᚋgatewayᚋgraphᚋmodelᚐBillingSiteByCodesInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -4743,6 +5626,20 @@ func (ec *executionContext) marshalNBusiness2ᚖgithubᚗcomᚋcovageᚋgateway�
 	return ec._Business(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNBusinessByCodesInput2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋgraphᚋmodelᚐBusinessByCodesInput(ctx context.Context, v any) ([]*model.BusinessByCodesInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.BusinessByCodesInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalOBusinessByCodesInput2ᚖgithubᚗcomᚋcovageᚋgatewayᚋgraphᚋmodelᚐBusinessByCodesInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) marshalNChangeReason2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐChangeReason(ctx context.Context, sel ast.SelectionSet, v *domain.ChangeReason) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ChangeReason!")
@@ -4757,6 +5654,34 @@ func (ec *executionContext) marshalNEnni2ᚖgithubᚗcomᚋcovageᚋgatewayᚋin
 		return graphql.Null
 	}
 	return ec._Enni(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNEnniByReferencesInput2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋgraphᚋmodelᚐEnniByReferencesInput(ctx context.Context, v any) ([]*model.EnniByReferencesInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.EnniByReferencesInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalOEnniByReferencesInput2ᚖgithubᚗcomᚋcovageᚋgatewayᚋgraphᚋmodelᚐEnniByReferencesInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNFieldSet2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFieldSet2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "FieldSet!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -4779,6 +5704,20 @@ func (ec *executionContext) marshalNProject2ᚖgithubᚗcomᚋcovageᚋgateway�
 		return graphql.Null
 	}
 	return ec._Project(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNProjectByCodesInput2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋgraphᚋmodelᚐProjectByCodesInput(ctx context.Context, v any) ([]*model.ProjectByCodesInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ProjectByCodesInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalOProjectByCodesInput2ᚖgithubᚗcomᚋcovageᚋgatewayᚋgraphᚋmodelᚐProjectByCodesInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalNSiteConnectionType2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐSiteConnectionType(ctx context.Context, sel ast.SelectionSet, v *domain.SiteConnectionType) graphql.Marshaler {
@@ -4838,6 +5777,89 @@ func (ec *executionContext) marshalNTerminateReason2ᚖgithubᚗcomᚋcovageᚋg
 		return graphql.Null
 	}
 	return ec._TerminateReason(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalN_Any2map(ctx context.Context, v any) (map[string]any, error) {
+	res, err := graphql.UnmarshalMap(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalN_Any2map(ctx context.Context, sel ast.SelectionSet, v map[string]any) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "_Any!")
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalMap(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "_Any!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalN_Any2ᚕmapᚄ(ctx context.Context, v any) ([]map[string]any, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]map[string]any, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalN_Any2map(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalN_Any2ᚕmapᚄ(ctx context.Context, sel ast.SelectionSet, v []map[string]any) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalN_Any2map(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalN_Entity2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐEntity(ctx context.Context, sel ast.SelectionSet, v []fedruntime.Entity) graphql.Marshaler {
+	{
+		var batchItemsProject []*domain.Project
+		batchIdxMapProject := map[int]int{}
+		var batchItemsEnni []*domain.Enni
+		batchIdxMapEnni := map[int]int{}
+		for i, item := range v {
+			switch concrete := item.(type) {
+			case *domain.Project:
+				batchIdxMapProject[i] = len(batchItemsProject)
+				batchItemsProject = append(batchItemsProject, concrete)
+			case *domain.Enni:
+				batchIdxMapEnni[i] = len(batchItemsEnni)
+				batchItemsEnni = append(batchItemsEnni, concrete)
+			}
+		}
+		if len(batchItemsProject) > 0 {
+			ctx = graphql.WithBatchParents(ctx, "Project", batchItemsProject, batchIdxMapProject)
+		}
+		if len(batchItemsEnni) > 0 {
+			ctx = graphql.WithBatchParents(ctx, "Enni", batchItemsEnni, batchIdxMapEnni)
+		}
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 8, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalO_Entity2githubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐEntity(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalN_Service2githubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐService(ctx context.Context, sel ast.SelectionSet, v fedruntime.Service) graphql.Marshaler {
+	return ec.__Service(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -4982,6 +6004,150 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) unmarshalNfederation__Policy2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNfederation__Policy2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "federation__Policy!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNfederation__Policy2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNfederation__Policy2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNfederation__Policy2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNfederation__Policy2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNfederation__Policy2ᚕᚕstringᚄ(ctx context.Context, v any) ([][]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([][]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNfederation__Policy2ᚕstringᚄ(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNfederation__Policy2ᚕᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v [][]string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNfederation__Policy2ᚕstringᚄ(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNfederation__Scope2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNfederation__Scope2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "federation__Scope!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNfederation__Scope2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNfederation__Scope2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNfederation__Scope2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNfederation__Scope2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNfederation__Scope2ᚕᚕstringᚄ(ctx context.Context, v any) ([][]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([][]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNfederation__Scope2ᚕstringᚄ(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNfederation__Scope2ᚕᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v [][]string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNfederation__Scope2ᚕstringᚄ(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalOBillingSite2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐBillingSite(ctx context.Context, sel ast.SelectionSet, v []*domain.BillingSite) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -5000,6 +6166,14 @@ func (ec *executionContext) marshalOBillingSite2ᚖgithubᚗcomᚋcovageᚋgatew
 		return graphql.Null
 	}
 	return ec._BillingSite(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOBillingSiteByCodesInput2ᚖgithubᚗcomᚋcovageᚋgatewayᚋgraphᚋmodelᚐBillingSiteByCodesInput(ctx context.Context, v any) (*model.BillingSiteByCodesInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputBillingSiteByCodesInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
@@ -5032,6 +6206,19 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) marshalOBusiness2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐBusiness(ctx context.Context, sel ast.SelectionSet, v []*domain.Business) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 8, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOBusiness2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐBusiness(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
 func (ec *executionContext) marshalOBusiness2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐBusinessᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.Business) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -5056,6 +6243,14 @@ func (ec *executionContext) marshalOBusiness2ᚖgithubᚗcomᚋcovageᚋgateway�
 		return graphql.Null
 	}
 	return ec._Business(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOBusinessByCodesInput2ᚖgithubᚗcomᚋcovageᚋgatewayᚋgraphᚋmodelᚐBusinessByCodesInput(ctx context.Context, v any) (*model.BusinessByCodesInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputBusinessByCodesInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOChangeReason2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐChangeReasonᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.ChangeReason) graphql.Marshaler {
@@ -5127,6 +6322,20 @@ func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context,
 	return res
 }
 
+func (ec *executionContext) marshalOEnni2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐEnni(ctx context.Context, sel ast.SelectionSet, v []*domain.Enni) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithBatchParents(ctx, "Enni", v, nil)
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 8, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOEnni2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐEnni(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
 func (ec *executionContext) marshalOEnni2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐEnniᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.Enni) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -5152,6 +6361,14 @@ func (ec *executionContext) marshalOEnni2ᚖgithubᚗcomᚋcovageᚋgatewayᚋin
 		return graphql.Null
 	}
 	return ec._Enni(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOEnniByReferencesInput2ᚖgithubᚗcomᚋcovageᚋgatewayᚋgraphᚋmodelᚐEnniByReferencesInput(ctx context.Context, v any) (*model.EnniByReferencesInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputEnniByReferencesInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOEnniFilter2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐEnniFilter(ctx context.Context, v any) (*domain.EnniFilter, error) {
@@ -5203,6 +6420,20 @@ func (ec *executionContext) marshalOOffer2ᚖgithubᚗcomᚋcovageᚋgatewayᚋi
 	return v
 }
 
+func (ec *executionContext) marshalOProject2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐProject(ctx context.Context, sel ast.SelectionSet, v []*domain.Project) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithBatchParents(ctx, "Project", v, nil)
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 8, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOProject2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐProject(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
 func (ec *executionContext) marshalOProject2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐProjectᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.Project) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -5228,6 +6459,14 @@ func (ec *executionContext) marshalOProject2ᚖgithubᚗcomᚋcovageᚋgateway�
 		return graphql.Null
 	}
 	return ec._Project(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOProjectByCodesInput2ᚖgithubᚗcomᚋcovageᚋgatewayᚋgraphᚋmodelᚐProjectByCodesInput(ctx context.Context, v any) (*model.ProjectByCodesInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputProjectByCodesInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOProjectFilter2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐProjectFilter(ctx context.Context, v any) (*domain.ProjectFilter, error) {
@@ -5271,6 +6510,53 @@ func (ec *executionContext) marshalOSiteConnectionTypeCode2ᚖgithubᚗcomᚋcov
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v any) (*string, error) {
@@ -5324,6 +6610,13 @@ func (ec *executionContext) marshalOTerminateReasonCode2ᚖgithubᚗcomᚋcovage
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalO_Entity2githubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐEntity(ctx context.Context, sel ast.SelectionSet, v fedruntime.Entity) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec.__Entity(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

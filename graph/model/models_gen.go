@@ -2,6 +2,22 @@
 
 package model
 
+type BillingSiteByCodesInput struct {
+	Code string `json:"Code"`
+}
+
+type BusinessByCodesInput struct {
+	Code string `json:"Code"`
+}
+
+type EnniByReferencesInput struct {
+	Reference string `json:"Reference"`
+}
+
+type ProjectByCodesInput struct {
+	Code string `json:"Code"`
+}
+
 // The root of every read: Covage's reference data.
 type Query struct {
 }

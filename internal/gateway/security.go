@@ -87,6 +87,9 @@ func secureServer(srv *handler.Server, s Security, parsed graphql.Cache[*ast.Que
 	srv.SetDisableSuggestion(s.DisableSuggestions)
 	if !s.DisableIntrospection {
 		srv.Use(extension.Introspection{})
+	} else {
+		// A federation router still needs the subgraph's SDL (federation.go).
+		srv.Use(serviceSDL{})
 	}
 	if s.Manifest != nil || s.PersistedOnly {
 		srv.Use(newSafelist(s.Manifest, s.PersistedOnly))

@@ -57,8 +57,21 @@ func (l *Loaders) BillingSite(ctx context.Context, code string) (*domain.Billing
 // no such site. Duplicate codes cost nothing, and the first failure is
 // returned with whatever loaded.
 func (l *Loaders) BillingSites(ctx context.Context, codes []string) ([]*domain.BillingSite, error) {
-	sites := make([]*domain.BillingSite, len(codes))
-	errs := make([]error, len(codes))
+	sites, errs := l.BillingSitesByCode(ctx, codes)
+	for _, err := range errs {
+		if err != nil {
+			return sites, err
+		}
+	}
+	return sites, nil
+}
+
+// BillingSitesByCode is BillingSites with one error per code (errs is nil
+// when every code loaded): each distinct code is one GET, all started at
+// once and bounded by the request's pool.
+func (l *Loaders) BillingSitesByCode(ctx context.Context, codes []string) (sites []*domain.BillingSite, errs []error) {
+	sites = make([]*domain.BillingSite, len(codes))
+	each := make([]error, len(codes))
 	first := make(map[string]int, len(codes))
 	var wg sync.WaitGroup
 	for i, code := range codes {
@@ -66,18 +79,19 @@ func (l *Loaders) BillingSites(ctx context.Context, codes []string) ([]*domain.B
 			continue
 		}
 		first[code] = i
-		wg.Go(func() { sites[i], errs[i] = l.BillingSite(ctx, code) })
+		wg.Go(func() { sites[i], each[i] = l.BillingSite(ctx, code) })
 	}
 	wg.Wait()
 	for i, code := range codes {
 		sites[i] = sites[first[code]]
-	}
-	for _, code := range codes {
-		if err := errs[first[code]]; err != nil {
-			return sites, err
+		if err := each[first[code]]; err != nil {
+			if errs == nil {
+				errs = make([]error, len(codes))
+			}
+			errs[i] = err
 		}
 	}
-	return sites, nil
+	return sites, errs
 }
 
 // EnnisOfClients returns, for each client, the doors whose shortName is
