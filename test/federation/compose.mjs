@@ -7,6 +7,10 @@
 // codes, and the exit status is 1.
 //
 // Usage: node compose.mjs name=http://127.0.0.1:8080/query name2=file:/path/to.graphql …
+//
+// COMPOSE_HEADERS, a JSON object, adds headers to the SDL requests: a
+// subgraph behind caller authentication wants a credential for _service
+// too (rover's --header does the same).
 import { readFile } from 'node:fs/promises';
 import { parse } from 'graphql';
 import { composeServices as apolloCompose } from '@apollo/composition';
@@ -16,7 +20,11 @@ async function sdlOf(source) {
   if (source.startsWith('file:')) return readFile(source.slice('file:'.length), 'utf8');
   const res = await fetch(source, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    headers: {
+      ...JSON.parse(process.env.COMPOSE_HEADERS || '{}'),
+      'content-type': 'application/json',
+      accept: 'application/json',
+    },
     body: JSON.stringify({ query: '{ _service { sdl } }' }),
   });
   const body = await res.json();

@@ -15,6 +15,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,6 +34,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/covage/gateway/internal/auth"
 	"github.com/covage/gateway/internal/covage"
 	"github.com/covage/gateway/internal/demo"
 	"github.com/covage/gateway/internal/gateway"
@@ -132,7 +135,7 @@ func TestSupergraph(t *testing.T) {
 	ordersURL := node.serve(t, "ORDERS="+string(ordersJSON), "orders.mjs")
 
 	supergraph := filepath.Join(t.TempDir(), "supergraph.graphql")
-	sdl, stderr, err := node.run(t, "compose.mjs", "covage="+subgraph, "orders="+ordersURL)
+	sdl, stderr, err := node.run(t, "", "compose.mjs", "covage="+subgraph, "orders="+ordersURL)
 	require.NoError(t, err, stderr)
 	require.NoError(t, os.WriteFile(supergraph, sdl, 0o600))
 	router := node.serve(t, "", "router.mjs", supergraph)
@@ -163,10 +166,10 @@ func TestSupergraph(t *testing.T) {
 
 // TestRouterForwardsCallers checks that the rate limit sees each caller
 // behind the router, not the router: with a budget of one request per
-// credential (and no refill during the test), a caller's second query
-// through the router is refused by the gateway, and another caller's first
-// query still passes. router.mjs forwards Authorization, as the README
-// asks of any router.
+// authenticated caller (and no refill during the test), a caller's second
+// query through the router is refused by the gateway, and another caller's
+// first query still passes. router.mjs forwards the callers' credentials,
+// as the README asks of any router.
 func TestRouterForwardsCallers(t *testing.T) {
 	node := requireNode(t)
 	ds := demo.Sample()
@@ -175,6 +178,14 @@ func TestRouterForwardsCallers(t *testing.T) {
 	t.Cleanup(upstream.Close)
 	sec := production
 	sec.RateLimit = gateway.RateLimit{RPS: 0.001, Burst: 1}
+	// Each caller is an API key; the limit keys on the key's name.
+	keys := filepath.Join(t.TempDir(), "api-keys")
+	digest := func(k string) string { d := sha256.Sum256([]byte(k)); return hex.EncodeToString(d[:]) }
+	require.NoError(t, os.WriteFile(keys, []byte(digest("alice-key")+" alice\n"+digest("bob-key")+" bob\n"+digest("compose-key")+" compose\n"), 0o600))
+	authn, err := auth.New(context.Background(), auth.Config{APIKeysFile: keys})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = authn.Close(context.Background()) })
+	sec.Authenticator = authn
 	gw := httptest.NewServer(newGateway(t, upstream.URL, &lockedBuffer{}, sec))
 	t.Cleanup(gw.Close)
 
@@ -182,14 +193,14 @@ func TestRouterForwardsCallers(t *testing.T) {
 	require.NoError(t, err)
 	ordersURL := node.serve(t, "ORDERS="+string(ordersJSON), "orders.mjs")
 	supergraph := filepath.Join(t.TempDir(), "supergraph.graphql")
-	sdl, stderr, err := node.run(t, "compose.mjs", "covage="+gw.URL+"/query", "orders="+ordersURL)
+	sdl, stderr, err := node.run(t, `COMPOSE_HEADERS={"X-API-Key":"compose-key"}`, "compose.mjs", "covage="+gw.URL+"/query", "orders="+ordersURL)
 	require.NoError(t, err, stderr)
 	require.NoError(t, os.WriteFile(supergraph, sdl, 0o600))
 	router := node.serve(t, "", "router.mjs", supergraph)
 
 	// One entity fetch, so one gateway request, per query.
 	const doors = `{ orders(first: 20) { enni { label } } }`
-	as := func(who string) http.Header { return http.Header{"Authorization": {"Bearer " + who}} }
+	as := func(who string) http.Header { return http.Header{auth.APIKeyHeader: {who + "-key"}} }
 
 	data, errs := postAs(t, router, doors, as("alice"))
 	require.Empty(t, errs, string(data))
@@ -246,7 +257,7 @@ func TestComposition(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			sdl, stderr, err := node.run(t, "compose.mjs", tc.covage, tc.other)
+			sdl, stderr, err := node.run(t, "", "compose.mjs", tc.covage, tc.other)
 			if tc.failures == nil {
 				require.NoError(t, err, stderr)
 				require.Contains(t, string(sdl), "join__Graph")
@@ -348,12 +359,13 @@ func (n nodeRunner) command(ctx context.Context, env string, args ...string) *ex
 	return cmd
 }
 
-// run runs a script to its end and returns its stdout and stderr.
-func (n nodeRunner) run(t *testing.T, args ...string) (stdout []byte, stderr string, err error) {
+// run runs a script to its end, with env (KEY=value) if set, and returns
+// its stdout and stderr.
+func (n nodeRunner) run(t *testing.T, env string, args ...string) (stdout []byte, stderr string, err error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := n.command(ctx, "", args...)
+	cmd := n.command(ctx, env, args...)
 	var errBuf bytes.Buffer
 	cmd.Stderr = &errBuf
 	stdout, err = cmd.Output()

@@ -8,7 +8,7 @@
 // and probes cloud metadata services, is turned off with
 // APOLLO_TELEMETRY_DISABLED before the gateway is built.
 //
-// It forwards the caller's Authorization and X-Request-Id headers to every
+// It forwards the caller's Authorization, X-API-Key and X-Request-Id headers to every
 // subgraph, as a production router must for the gateway's caller
 // authentication and per-caller rate limit to see the caller.
 //
@@ -23,7 +23,7 @@ const { ApolloServerPluginLandingPageDisabled, ApolloServerPluginUsageReportingD
   await import('@apollo/server/plugin/disabled');
 const { ApolloGateway, RemoteGraphQLDataSource } = await import('@apollo/gateway');
 
-const FORWARDED = ['authorization', 'x-request-id'];
+const FORWARDED = ['authorization', 'x-api-key', 'x-request-id'];
 
 class ForwardingDataSource extends RemoteGraphQLDataSource {
   willSendRequest({ request, context }) {
