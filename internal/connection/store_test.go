@@ -1,0 +1,35 @@
+package connection
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestIndexesKeyOnTheListValue checks that the store hands every caller
+// with the same list value (what the shared cache returns while fresh) the
+// same index, and a new index for a new value (a refreshed entry), even
+// one with equal contents; and that it stays within its record budget.
+func TestIndexesKeyOnTheListValue(t *testing.T) {
+	s := NewIndexes(100)
+	v1 := generated(40)
+	ix := For(s, Ennis, v1)
+	require.Same(t, ix, For(s, Ennis, v1))
+	ix.texts() // built once, kept with the index
+	require.Same(t, &ix.texts()[0], &For(s, Ennis, v1).texts()[0])
+
+	v2 := slices.Clone(v1)
+	require.NotSame(t, ix, For(s, Ennis, v2), "a new list value is a new version")
+	require.NotSame(t, ix, For(s, Ennis, v1[:20]), "so is a shorter one")
+
+	// 40 + 40 + 20 records are kept; one more list of 40 evicts the
+	// least recently used, v1 (v2 and the short one were used after it).
+	For(s, Ennis, generated(40))
+	require.LessOrEqual(t, s.records, 100)
+	require.NotSame(t, ix, For(s, Ennis, v1), "v1 was evicted")
+
+	// A nil store and an empty list build a fresh index each time.
+	require.NotSame(t, For(nil, Ennis, v1), For(nil, Ennis, v1))
+	require.Equal(t, 0, For(s, Ennis, v1[:0]).Len())
+}
