@@ -82,8 +82,12 @@ func TestConnectionRelationsCostTwoCalls(t *testing.T) {
 func TestConnectionNodesRefetch(t *testing.T) {
 	e := newEnv(t)
 	var got struct {
-		E struct{ Nodes []struct{ ID, Reference string } } `json:"enniConnection"`
-		P struct{ Edges []struct{ Node struct{ ID, Code string } } } `json:"projectConnection"`
+		E struct {
+			Nodes []struct{ ID, Reference string }
+		} `json:"enniConnection"`
+		P struct {
+			Edges []struct{ Node struct{ ID, Code string } }
+		} `json:"projectConnection"`
 		B struct{ Nodes []struct{ ID, Code string } } `json:"businessConnection"`
 	}
 	require.NoError(t, json.Unmarshal(e.mustQuery(t, `{
