@@ -3,6 +3,7 @@ package connection
 import (
 	"fmt"
 	"math/bits"
+	"slices"
 )
 
 // Page sizes of the contract.
@@ -175,9 +176,16 @@ func Run[T any](ix *Index[T], q Query) *Page[T] {
 	return p
 }
 
-// searched returns the records matching terms, by rank.
+// searched returns the records matching terms, by rank. In Covage's order
+// a record's rank is its position, so the matches, found in that order,
+// are used as they are (for a lone three-byte term, the index's own
+// posting list: nothing is copied); in another order they are marked in
+// a bit set by rank.
 func (p *Page[T]) searched(terms []string) matches {
 	found := p.ix.search(terms)
+	if p.o == nil {
+		return matches{n: p.ix.Len(), count: len(found), listed: true, sorted: found}
+	}
 	m := matches{n: p.ix.Len(), count: len(found), bits: make([]uint64, (p.ix.Len()+63)/64)}
 	for _, i := range found {
 		r := int(i)
@@ -212,12 +220,15 @@ func (p *Page[T]) seek(c *cursor, after bool) int {
 	return r
 }
 
-// matches is the set of matching records, by rank.
+// matches is the set of matching records, by rank: every record, the
+// ranks in ascending order, or a bit set of ranks.
 type matches struct {
-	n     int
-	all   bool
-	count int
-	bits  []uint64
+	n      int
+	all    bool
+	count  int
+	listed bool // sorted holds the ranks
+	sorted []int32
+	bits   []uint64
 }
 
 // next returns the first matching rank at or after r, or n.
@@ -227,6 +238,13 @@ func (m *matches) next(r int) int {
 	}
 	if m.all {
 		return r
+	}
+	if m.listed {
+		i, _ := slices.BinarySearch(m.sorted, int32(r))
+		if i == len(m.sorted) {
+			return m.n
+		}
+		return int(m.sorted[i])
 	}
 	w := r / 64
 	word := m.bits[w] >> (r % 64)
@@ -249,6 +267,13 @@ func (m *matches) prev(r int) int {
 	}
 	if m.all {
 		return r
+	}
+	if m.listed {
+		i, _ := slices.BinarySearch(m.sorted, int32(r+1))
+		if i == 0 {
+			return -1
+		}
+		return int(m.sorted[i-1])
 	}
 	w := r / 64
 	word := m.bits[w] << (63 - r%64)
