@@ -10,6 +10,7 @@
 package connection
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -60,4 +61,21 @@ func Terms(search string) []string {
 		terms[i] = Fold(t)
 	}
 	return terms
+}
+
+// essential returns the terms a match must be checked against, longest
+// first: a term that is part of another (or repeats it) is matched
+// whenever that one is, so it is dropped. This keeps a search of hundreds
+// of short terms from costing hundreds of checks per record, and checks
+// the most selective terms first.
+func essential(terms []string) []string {
+	sorted := slices.Clone(terms)
+	slices.SortStableFunc(sorted, func(a, b string) int { return len(b) - len(a) })
+	out := sorted[:0]
+	for _, t := range sorted {
+		if !slices.ContainsFunc(out, func(kept string) bool { return strings.Contains(kept, t) }) {
+			out = append(out, t)
+		}
+	}
+	return out
 }

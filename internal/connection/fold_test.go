@@ -72,3 +72,10 @@ func TestTerms(t *testing.T) {
 }
 
 func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
+
+// TestEssentialTerms checks that repeated terms and terms inside others
+// are dropped, longest first, since they cannot change a match.
+func TestEssentialTerms(t *testing.T) {
+	require.Equal(t, []string{"regionale", "bret"}, essential([]string{"bret", "reg", "regionale", "e", "bret", "gion"}))
+	require.Empty(t, essential(nil))
+}

@@ -85,7 +85,7 @@ func Parse(conn string, a Args) (Query, error) {
 		*c.dst = &cur
 	}
 	if a.Search != nil {
-		q.terms = Terms(*a.Search)
+		q.terms = essential(Terms(*a.Search))
 	}
 	return q, nil
 }
