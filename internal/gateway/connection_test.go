@@ -127,7 +127,7 @@ func TestConnectionBadInput(t *testing.T) {
 		{`businessConnection(first: $n)`, map[string]any{"n": 101}},
 		{`enniConnection(last: $n)`, map[string]any{"n": 1000}},
 		{`enniConnection(after: $c)`, map[string]any{"c": "not-a-cursor"}},
-		{`enniConnection(before: $c)`, map[string]any{"c": "eyJ2Ijo5OX0"}}, // {"v":99}
+		{`enniConnection(before: $c)`, map[string]any{"c": "eyJ2Ijo5OX0"}}, // base64 of {"v":99}, not the layout
 		{`projectConnection(after: $c)`, map[string]any{"c": enniCursor}},
 		{`businessConnection(before: $c)`, map[string]any{"c": enniCursor}},
 		{`enniConnection(after: $c, orderBy: {field: LABEL})`, map[string]any{"c": enniCursor}},
