@@ -52,8 +52,13 @@ type Index[T any] struct {
 	orders  map[orderName]*ordering
 }
 
-// NewIndex returns the (not yet built) index of list.
+// NewIndex returns the (not yet built) index of list. A nil record, which
+// no field could be read from, is left out, in a copy: the list itself is
+// shared and never modified.
 func NewIndex[T any](spec *Spec[T], list []*T) *Index[T] {
+	if slices.Contains(list, nil) {
+		list = slices.DeleteFunc(slices.Clone(list), func(rec *T) bool { return rec == nil })
+	}
 	return &Index[T]{spec: spec, list: list}
 }
 
@@ -108,7 +113,6 @@ func (ix *Index[T]) gramIndex() map[uint32][]int32 {
 func (ix *Index[T]) search(terms []string) []int32 {
 	text := ix.texts()
 	var candidates []int32
-	exact := false
 	if ix.searches.Add(1) > 1 {
 		grams := ix.gramIndex()
 		best := -1
@@ -126,14 +130,11 @@ func (ix *Index[T]) search(terms []string) []int32 {
 				}
 			}
 		}
-		exact = best >= 0 && len(terms) == 1 && len(terms[0]) == 3
-		if best < 0 {
-			candidates = nil
-		}
-		if exact {
+		switch {
+		case best >= 0 && len(terms) == 1 && len(terms[0]) == 3:
+			// The posting list itself, shared: callers only read it.
 			return candidates
-		}
-		if best >= 0 {
+		case best >= 0:
 			return filter(candidates, func(i int32) bool { return matchesAll(text[i], terms) })
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/covage/gateway/internal/domain"
 )
 
 // TestIndexesKeyOnTheListValue checks that the store hands every caller
@@ -32,4 +34,16 @@ func TestIndexesKeyOnTheListValue(t *testing.T) {
 	// A nil store and an empty list build a fresh index each time.
 	require.NotSame(t, For(nil, Ennis, v1), For(nil, Ennis, v1))
 	require.Equal(t, 0, For(s, Ennis, v1[:0]).Len())
+}
+
+// TestNilRecordsAreLeftOut checks that a nil record in a list (which no
+// field could be read from) is skipped rather than crashing the index, and
+// that the shared list is not modified.
+func TestNilRecordsAreLeftOut(t *testing.T) {
+	list := generated(3)
+	withNil := []*domain.Enni{list[0], nil, list[1], list[2]}
+	s := "porte"
+	p := run(t, NewIndex(Ennis, withNil), Args{Search: &s, Order: "LABEL"})
+	require.Equal(t, refs(list), refs(p.Nodes))
+	require.Nil(t, withNil[1])
 }
