@@ -20,7 +20,7 @@ func BenchmarkIndexBuild(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("doors=%d/texts+grams", n), func(b *testing.B) {
 			for b.Loop() {
-				NewIndex(Ennis, list).gramIndex()
+				NewIndex(Ennis, list).buildGrams()
 			}
 		})
 		b.Run(fmt.Sprintf("doors=%d/order_label", n), func(b *testing.B) {

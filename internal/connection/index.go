@@ -42,7 +42,8 @@ type Index[T any] struct {
 
 	searches atomic.Int32
 	gramOnce sync.Once
-	grams    map[uint32][]int32 // by gram: the records holding it, ascending
+	gramAt   map[uint32]int32 // by gram: its posting list in postings
+	postings [][]int32        // the records holding a gram, ascending
 
 	keyOnce sync.Once
 	keys    map[string]int32 // by key: the record, or -1-i for dups[i]
@@ -89,21 +90,37 @@ func gram(s string, at int) uint32 {
 	return uint32(s[at])<<16 | uint32(s[at+1])<<8 | uint32(s[at+2])
 }
 
-func (ix *Index[T]) gramIndex() map[uint32][]int32 {
+// buildGrams builds the posting lists. The map gives a gram's list's
+// place rather than the list, so that appending to a list costs one map
+// lookup, not a lookup and a store.
+func (ix *Index[T]) buildGrams() {
 	ix.gramOnce.Do(func() {
-		grams := make(map[uint32][]int32)
+		gramAt := make(map[uint32]int32)
+		var postings [][]int32
 		for i, t := range ix.texts() {
 			for at := 0; at+3 <= len(t); at++ {
 				g := gram(t, at)
-				l := grams[g]
-				if n := len(l); n == 0 || l[n-1] != int32(i) {
-					grams[g] = append(l, int32(i))
+				k, ok := gramAt[g]
+				if !ok {
+					k = int32(len(postings))
+					gramAt[g] = k
+					postings = append(postings, nil)
+				}
+				if l := postings[k]; len(l) == 0 || l[len(l)-1] != int32(i) {
+					postings[k] = append(l, int32(i))
 				}
 			}
 		}
-		ix.grams = grams
+		ix.gramAt, ix.postings = gramAt, postings
 	})
-	return ix.grams
+}
+
+// posting returns the records holding gram g, ascending.
+func (ix *Index[T]) posting(g uint32) []int32 {
+	if k, ok := ix.gramAt[g]; ok {
+		return ix.postings[k]
+	}
+	return nil
 }
 
 // search returns the records matching every term, in Covage's order.
@@ -114,14 +131,14 @@ func (ix *Index[T]) search(terms []string) []int32 {
 	text := ix.texts()
 	var candidates []int32
 	if ix.searches.Add(1) > 1 {
-		grams := ix.gramIndex()
+		ix.buildGrams()
 		best := -1
 		for ti, t := range terms {
 			if strings.Contains(t, sep) {
 				continue
 			}
 			for at := 0; at+3 <= len(t); at++ {
-				l := grams[gram(t, at)]
+				l := ix.posting(gram(t, at))
 				if best < 0 || len(l) < len(candidates) {
 					candidates, best = l, ti
 				}
