@@ -942,9 +942,9 @@ enum ProjectOrderField {
   CODE
   """Client code."""
   CLIENT_CODE
-  """Start date (YYYY-MM-DD text; missing sorts first)."""
+  """Start date, as YYYY-MM-DD text; a missing date sorts as the empty string."""
   START_DATE
-  """End date (YYYY-MM-DD text; missing sorts first)."""
+  """End date, as YYYY-MM-DD text; a missing date sorts as the empty string."""
   END_DATE
 }
 
@@ -982,7 +982,7 @@ enum BusinessOrderField {
   CODE
   """Business label."""
   LABEL
-  """Modification date (RFC 3339 text, as served; missing sorts first)."""
+  """Modification date, as the RFC 3339 text served; a missing date sorts as the empty string."""
   MODIFICATION_DATE
 }
 `, BuiltIn: false},
