@@ -148,7 +148,7 @@ func (o operationLimits) MutateOperationContext(_ context.Context, rc *graphql.O
 		return limitError(CodeInputLimit, "a string argument is %d bytes long, more than the string limit of %d bytes", c.longString, o.l.MaxStringLength)
 	}
 	if n > o.l.MaxCost {
-		return limitError(CodeCostLimit, "the operation's estimated cost is more than the cost limit of %d (each list counts as %d items)", o.l.MaxCost, o.l.ListSize)
+		return limitError(CodeCostLimit, "the operation's estimated cost is more than the cost limit of %d (each list counts as %d items, a connection's as its page)", o.l.MaxCost, o.l.ListSize)
 	}
 	return nil
 }
