@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 )
 
 // Spec says how one kind of record is searched, ordered and named.
@@ -29,10 +28,10 @@ const sep = "\x00"
 // Index is the search and order index of one version of a list: the list
 // as the shared cache returned it, never modified. Each part is built on
 // first use, once, and then read by every request that gets the same
-// version: folded texts on the first search, posting lists of three-byte
-// grams on the second (a version searched twice is a cached one; a list
-// fetched for one request only is cheaper to scan than to index), the key
-// table on the first cursor, and each order on its first use.
+// version: folded texts and, for an index the store keeps (see Indexes),
+// posting lists of three-byte grams on the first search (a list fetched
+// for one request only is cheaper to scan than to index), the key table on
+// the first cursor, and each order on its first use.
 type Index[T any] struct {
 	spec *Spec[T]
 	list []*T
@@ -40,7 +39,7 @@ type Index[T any] struct {
 	textOnce sync.Once
 	text     []string // by record: its folded searched fields, joined by sep
 
-	searches atomic.Int32
+	kept     bool // by an Indexes store, so searched again: worth its grams
 	gramOnce sync.Once
 	gramAt   map[uint32]int32 // by gram: its posting list in postings
 	postings [][]int32        // the records holding a gram, ascending
@@ -130,7 +129,7 @@ func (ix *Index[T]) posting(g uint32) []int32 {
 func (ix *Index[T]) search(terms []string) []int32 {
 	text := ix.texts()
 	var candidates []int32
-	if ix.searches.Add(1) > 1 {
+	if ix.kept {
 		ix.buildGrams()
 		best := -1
 		for ti, t := range terms {
