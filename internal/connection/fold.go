@@ -41,6 +41,9 @@ func Fold(s string) string {
 		}
 		return strings.ToLower(s)
 	}
+	// One pass drops the marks and maps the case: strings.ToLower is
+	// unicode.ToLower rune by rune (invalid bytes become U+FFFD either
+	// way), which FuzzFold checks against the three steps done apart.
 	d := norm.NFKD.String(s)
 	var b strings.Builder
 	b.Grow(len(d))
@@ -48,9 +51,9 @@ func Fold(s string) string {
 		if unicode.Is(unicode.Mn, r) {
 			continue
 		}
-		b.WriteRune(r)
+		b.WriteRune(unicode.ToLower(r))
 	}
-	return strings.ToLower(b.String())
+	return b.String()
 }
 
 // Terms splits a search on whitespace and folds each term. A blank search

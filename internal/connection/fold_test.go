@@ -31,6 +31,7 @@ func TestFold(t *testing.T) {
 		{"\u0903", "\u0903"},     // a spacing mark (Mc) is kept
 		{"２０２６", "2026"},         // full-width digits (NFKD)
 		{"", ""},
+		{"a\xffB", "a\uFFFDb"}, // invalid UTF-8, as strings.ToLower maps it
 	}
 	for _, tc := range cases {
 		t.Run(tc.in, func(t *testing.T) {
