@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -201,4 +202,17 @@ func TestConnectionCursorSurvivesUpstreamChanges(t *testing.T) {
 		require.Equal(t, now[at+1:at+5], refsOf(get(map[string]any{"first": 4, "after": cur, "order": order})))
 		require.Equal(t, now[max(0, at-4):at], refsOf(get(map[string]any{"last": 4, "before": cur, "order": order})))
 	}
+}
+
+// TestConnectionUpstreamFailure checks that a connection fails like its
+// list: the field alone is null with the upstream's code and its path, and
+// the rest of the response keeps its data.
+func TestConnectionUpstreamFailure(t *testing.T) {
+	e := newEnv(t)
+	e.fault(upEnnis, status(http.StatusServiceUnavailable, ""))
+	r := e.query(t, `{ enniConnection(search: "regio") { totalCount } businessConnection(first: 1) { totalCount } }`, nil)
+	require.Len(t, r.Errors, 1, r.Body)
+	require.Equal(t, "UPSTREAM_UNAVAILABLE", r.Errors[0].Extensions["code"])
+	require.Equal(t, []any{"enniConnection"}, r.Errors[0].Path)
+	require.JSONEq(t, `{"enniConnection": null, "businessConnection": {"totalCount": 5}}`, string(r.Data))
 }
