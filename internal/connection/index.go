@@ -128,29 +128,29 @@ func (ix *Index[T]) posting(g uint32) []int32 {
 // matches); otherwise every record is a candidate.
 func (ix *Index[T]) search(terms []string) []int32 {
 	text := ix.texts()
-	var candidates []int32
 	if ix.kept {
 		ix.buildGrams()
-		best := -1
-		for ti, t := range terms {
+		var candidates []int32
+		indexed := false // some term has a gram
+		for _, t := range terms {
 			if strings.Contains(t, sep) {
 				continue
 			}
 			for at := 0; at+3 <= len(t); at++ {
 				l := ix.posting(gram(t, at))
-				if best < 0 || len(l) < len(candidates) {
-					candidates, best = l, ti
-				}
 				if len(l) == 0 {
-					return nil
+					return nil // no record holds this gram, so none holds t
+				}
+				if !indexed || len(l) < len(candidates) {
+					candidates, indexed = l, true
 				}
 			}
 		}
 		switch {
-		case best >= 0 && len(terms) == 1 && len(terms[0]) == 3:
+		case indexed && len(terms) == 1 && len(terms[0]) == 3:
 			// The posting list itself, shared: callers only read it.
 			return candidates
-		case best >= 0:
+		case indexed:
 			return filter(candidates, func(i int32) bool { return matchesAll(text[i], terms) })
 		}
 	}
