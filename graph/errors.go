@@ -25,6 +25,9 @@ const (
 	CodeRateLimited         = "RATE_LIMITED"
 	CodeCancelled           = "REQUEST_CANCELLED"
 	CodeInternal            = "INTERNAL_SERVER_ERROR"
+	// CodeBadUserInput refuses a connection's paging arguments or cursor
+	// (graph/connection.go).
+	CodeBadUserInput = "BAD_USER_INPUT"
 )
 
 // upstreamCodes maps the covage client's error kinds to public codes.

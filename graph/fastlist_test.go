@@ -155,6 +155,8 @@ func TestFastListsMatchGqlgen(t *testing.T) {
 		{"and the other way round", `{ project(code: "P1") { ...F } projects { ...F ennis { label } } } fragment F on Project { ennis { reference } }`, false, nil},
 		{"nil element in a non-null list falls back", `{ ennis { reference } }`, true, nil},
 		{"empty selection after skip falls back", `{ ennis { reference @skip(if: true) __typename @skip(if: true) } }`, false, nil},
+		{"connection nodes and edges", `{ enniConnection(orderBy: {field: LABEL}) { totalCount nodes { ` + allEnni + ` } edges { cursor node { reference } } } }`, false, nil},
+		{"connection nodes with a relation", `{ projectConnection(last: 2) { nodes { code ennis { reference label } } edges { node { ennis { reference } } } } }`, false, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -60,7 +60,12 @@ func prefetchEnnis(ctx context.Context, l *loaders.Loaders, filters []domain.Enn
 // nestedEnniFilters returns the filter of each Project.ennis field selected
 // directly under the current field.
 func nestedEnniFilters(ctx context.Context) []domain.EnniFilter {
-	fields := childFields(ctx, "Project", "ennis")
+	return nestedEnniFiltersOf(ctx, childFields(ctx, "Project", "ennis"))
+}
+
+// nestedEnniFiltersOf returns the filter of each Project.ennis field in
+// fields.
+func nestedEnniFiltersOf(ctx context.Context, fields []graphql.CollectedField) []domain.EnniFilter {
 	if len(fields) == 0 {
 		return nil
 	}

@@ -2,8 +2,14 @@
 // through the per-request loaders, and the generated executor.
 package graph
 
+import "github.com/covage/gateway/internal/connection"
+
 //go:generate go run github.com/99designs/gqlgen generate
 
 // Resolver is the dependency-injection root of the resolvers. It holds no
 // per-request state: the loaders travel in the request context.
-type Resolver struct{}
+type Resolver struct {
+	// Indexes keeps the connections' search indexes, one per cached list
+	// version, for the server's lifetime; nil builds one per request.
+	Indexes *connection.Indexes
+}

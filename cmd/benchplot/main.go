@@ -40,6 +40,9 @@ const (
 	qProjectsEnnis = `{ projects { code ennis { reference } } }`
 	qReasons       = `{ terminateReasons { code label } changeReasons { code label } siteConnectionTypes { code label } }`
 	qEnnisBPEA     = `{ ennis(filter: {offer: BPEA, active: true}) { reference label offer } }`
+	// qEnniSearch is issue 15's search-as-you-type query: three letters
+	// that every generated door matches.
+	qEnniSearch = `{ enniConnection(search: "col", first: 20) { totalCount nodes { reference label } } }`
 )
 
 // noResponses turns the response cache off.
@@ -130,6 +133,8 @@ func run(ctx context.Context) error {
 		{"projects_ennis cache=warm responses=off", qProjectsEnnis, shape, 0, true, *clients, noResponses},
 		{"reasons cache=warm responses=off", qReasons, shape, 0, true, *clients, noResponses},
 		{"ennis_bpea_active cache=warm responses=off", qEnnisBPEA, shape, 0, true, *clients, noResponses},
+		{"enni_search cache=warm responses=off", qEnniSearch, shape, 0, true, *clients, noResponses},
+		{"enni_search ennis=50000 cache=warm responses=off", qEnniSearch, [3]int{500, 50000, 50}, 0, true, *clients, noResponses},
 		{"projects_ennis latency=20ms cache=off", qProjectsEnnis, shape, 20 * time.Millisecond, false, *clients, nil},
 		{"billing_sites latency=20ms cache=off", qBillingSites, shape, 20 * time.Millisecond, false, *clients, nil},
 		// One client: the round trips alone, without queueing for the CPU.

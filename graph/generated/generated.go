@@ -56,6 +56,18 @@ type ComplexityRoot struct {
 		ValidityEndDate  func(childComplexity int) int
 	}
 
+	BusinessConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	BusinessEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	ChangeReason struct {
 		Code  func(childComplexity int) int
 		Label func(childComplexity int) int
@@ -75,11 +87,30 @@ type ComplexityRoot struct {
 		ShortName    func(childComplexity int) int
 	}
 
+	EnniConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	EnniEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Entity struct {
 		FindManyBillingSiteByCodes func(childComplexity int, reps []*model.BillingSiteByCodesInput) int
 		FindManyBusinessByCodes    func(childComplexity int, reps []*model.BusinessByCodesInput) int
 		FindManyEnniByReferences   func(childComplexity int, reps []*model.EnniByReferencesInput) int
 		FindManyProjectByCodes     func(childComplexity int, reps []*model.ProjectByCodesInput) int
+	}
+
+	PageInfo struct {
+		EndCursor       func(childComplexity int) int
+		HasNextPage     func(childComplexity int) int
+		HasPreviousPage func(childComplexity int) int
+		StartCursor     func(childComplexity int) int
 	}
 
 	Project struct {
@@ -92,16 +123,31 @@ type ComplexityRoot struct {
 		StartDate  func(childComplexity int) int
 	}
 
+	ProjectConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ProjectEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Query struct {
 		BillingSite         func(childComplexity int, code string) int
 		BillingSites        func(childComplexity int, codes []string) int
 		Business            func(childComplexity int, code string) int
+		BusinessConnection  func(childComplexity int, search *string, orderBy *domain.BusinessOrder, first *int, after *string, last *int, before *string) int
 		Businesses          func(childComplexity int) int
 		ChangeReasons       func(childComplexity int) int
 		Enni                func(childComplexity int, reference string) int
+		EnniConnection      func(childComplexity int, filter *domain.EnniFilter, search *string, orderBy *domain.EnniOrder, first *int, after *string, last *int, before *string) int
 		Ennis               func(childComplexity int, filter *domain.EnniFilter) int
 		Node                func(childComplexity int, id string) int
 		Project             func(childComplexity int, code string) int
+		ProjectConnection   func(childComplexity int, filter *domain.ProjectFilter, search *string, orderBy *domain.ProjectOrder, first *int, after *string, last *int, before *string) int
 		Projects            func(childComplexity int, filter *domain.ProjectFilter) int
 		SiteConnectionTypes func(childComplexity int) int
 		TerminateReasons    func(childComplexity int) int
@@ -146,6 +192,9 @@ type QueryResolver interface {
 	Business(ctx context.Context, code string) (*domain.Business, error)
 	BillingSite(ctx context.Context, code string) (*domain.BillingSite, error)
 	BillingSites(ctx context.Context, codes []string) ([]*domain.BillingSite, error)
+	EnniConnection(ctx context.Context, filter *domain.EnniFilter, search *string, orderBy *domain.EnniOrder, first *int, after *string, last *int, before *string) (*domain.EnniConnection, error)
+	ProjectConnection(ctx context.Context, filter *domain.ProjectFilter, search *string, orderBy *domain.ProjectOrder, first *int, after *string, last *int, before *string) (*domain.ProjectConnection, error)
+	BusinessConnection(ctx context.Context, search *string, orderBy *domain.BusinessOrder, first *int, after *string, last *int, before *string) (*domain.BusinessConnection, error)
 	Ennis(ctx context.Context, filter *domain.EnniFilter) ([]*domain.Enni, error)
 	Enni(ctx context.Context, reference string) (*domain.Enni, error)
 	Projects(ctx context.Context, filter *domain.ProjectFilter) ([]*domain.Project, error)
@@ -229,6 +278,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Business.ValidityEndDate(childComplexity), true
 
+	case "BusinessConnection.edges":
+		if e.ComplexityRoot.BusinessConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BusinessConnection.Edges(childComplexity), true
+	case "BusinessConnection.nodes":
+		if e.ComplexityRoot.BusinessConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BusinessConnection.Nodes(childComplexity), true
+	case "BusinessConnection.pageInfo":
+		if e.ComplexityRoot.BusinessConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BusinessConnection.PageInfo(childComplexity), true
+	case "BusinessConnection.totalCount":
+		if e.ComplexityRoot.BusinessConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BusinessConnection.TotalCount(childComplexity), true
+
+	case "BusinessEdge.cursor":
+		if e.ComplexityRoot.BusinessEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BusinessEdge.Cursor(childComplexity), true
+	case "BusinessEdge.node":
+		if e.ComplexityRoot.BusinessEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BusinessEdge.Node(childComplexity), true
+
 	case "ChangeReason.code":
 		if e.ComplexityRoot.ChangeReason.Code == nil {
 			break
@@ -309,6 +396,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Enni.ShortName(childComplexity), true
 
+	case "EnniConnection.edges":
+		if e.ComplexityRoot.EnniConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnniConnection.Edges(childComplexity), true
+	case "EnniConnection.nodes":
+		if e.ComplexityRoot.EnniConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnniConnection.Nodes(childComplexity), true
+	case "EnniConnection.pageInfo":
+		if e.ComplexityRoot.EnniConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnniConnection.PageInfo(childComplexity), true
+	case "EnniConnection.totalCount":
+		if e.ComplexityRoot.EnniConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnniConnection.TotalCount(childComplexity), true
+
+	case "EnniEdge.cursor":
+		if e.ComplexityRoot.EnniEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnniEdge.Cursor(childComplexity), true
+	case "EnniEdge.node":
+		if e.ComplexityRoot.EnniEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnniEdge.Node(childComplexity), true
+
 	case "Entity.findManyBillingSiteByCodes":
 		if e.ComplexityRoot.Entity.FindManyBillingSiteByCodes == nil {
 			break
@@ -353,6 +478,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Entity.FindManyProjectByCodes(childComplexity, args["reps"].([]*model.ProjectByCodesInput)), true
+
+	case "PageInfo.endCursor":
+		if e.ComplexityRoot.PageInfo.EndCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.EndCursor(childComplexity), true
+	case "PageInfo.hasNextPage":
+		if e.ComplexityRoot.PageInfo.HasNextPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+	case "PageInfo.hasPreviousPage":
+		if e.ComplexityRoot.PageInfo.HasPreviousPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.HasPreviousPage(childComplexity), true
+	case "PageInfo.startCursor":
+		if e.ComplexityRoot.PageInfo.StartCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
 	case "Project.active":
 		if e.ComplexityRoot.Project.Active == nil {
@@ -402,6 +552,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Project.StartDate(childComplexity), true
 
+	case "ProjectConnection.edges":
+		if e.ComplexityRoot.ProjectConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectConnection.Edges(childComplexity), true
+	case "ProjectConnection.nodes":
+		if e.ComplexityRoot.ProjectConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectConnection.Nodes(childComplexity), true
+	case "ProjectConnection.pageInfo":
+		if e.ComplexityRoot.ProjectConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectConnection.PageInfo(childComplexity), true
+	case "ProjectConnection.totalCount":
+		if e.ComplexityRoot.ProjectConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectConnection.TotalCount(childComplexity), true
+
+	case "ProjectEdge.cursor":
+		if e.ComplexityRoot.ProjectEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectEdge.Cursor(childComplexity), true
+	case "ProjectEdge.node":
+		if e.ComplexityRoot.ProjectEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectEdge.Node(childComplexity), true
+
 	case "Query.billingSite":
 		if e.ComplexityRoot.Query.BillingSite == nil {
 			break
@@ -435,6 +623,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Business(childComplexity, args["code"].(string)), true
+	case "Query.businessConnection":
+		if e.ComplexityRoot.Query.BusinessConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Query_businessConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.BusinessConnection(childComplexity, args["search"].(*string), args["orderBy"].(*domain.BusinessOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.businesses":
 		if e.ComplexityRoot.Query.Businesses == nil {
 			break
@@ -458,6 +657,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Enni(childComplexity, args["reference"].(string)), true
+	case "Query.enniConnection":
+		if e.ComplexityRoot.Query.EnniConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Query_enniConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.EnniConnection(childComplexity, args["filter"].(*domain.EnniFilter), args["search"].(*string), args["orderBy"].(*domain.EnniOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.ennis":
 		if e.ComplexityRoot.Query.Ennis == nil {
 			break
@@ -492,6 +702,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Project(childComplexity, args["code"].(string)), true
+	case "Query.projectConnection":
+		if e.ComplexityRoot.Query.ProjectConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Query_projectConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ProjectConnection(childComplexity, args["filter"].(*domain.ProjectFilter), args["search"].(*string), args["orderBy"].(*domain.ProjectOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.projects":
 		if e.ComplexityRoot.Query.Projects == nil {
 			break
@@ -577,10 +798,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("BillingSiteByCodesInput", ec.unmarshalInputBillingSiteByCodesInput),
 			graphql.NewInputUnmarshaler("BusinessByCodesInput", ec.unmarshalInputBusinessByCodesInput),
+			graphql.NewInputUnmarshaler("BusinessOrder", ec.unmarshalInputBusinessOrder),
 			graphql.NewInputUnmarshaler("EnniByReferencesInput", ec.unmarshalInputEnniByReferencesInput),
 			graphql.NewInputUnmarshaler("EnniFilter", ec.unmarshalInputEnniFilter),
+			graphql.NewInputUnmarshaler("EnniOrder", ec.unmarshalInputEnniOrder),
 			graphql.NewInputUnmarshaler("ProjectByCodesInput", ec.unmarshalInputProjectByCodesInput),
 			graphql.NewInputUnmarshaler("ProjectFilter", ec.unmarshalInputProjectFilter),
+			graphql.NewInputUnmarshaler("ProjectOrder", ec.unmarshalInputProjectOrder),
 		)
 	}
 	first := true
@@ -678,6 +902,183 @@ type BillingSite implements Node {
   code: String!
   """Site description."""
   description: String
+}
+`, BuiltIn: false},
+	{Name: "../connection.graphqls", Input: `# Connections: search, order and pages over the cached lists, for
+# front-ends (search as you type, dropdowns, tables). The behaviour is the
+# public contract's (../shared/api/schema.graphqls, "Connections"):
+#
+# search: split on whitespace into terms; a record matches when every term,
+#   folded, is a substring of at least one of its searched fields, folded.
+#   Folding: Unicode NFKD, then marks of category Mn removed, then the
+#   simple lower-case mapping. An empty or blank search matches everything.
+# orderBy: absent, records keep Covage's order. Present, records are sorted
+#   by the folded value of the field, code point by code point (a missing
+#   value sorts as the empty string), stable, so ties keep Covage's order.
+# Paging: after/before are cursors of this connection; first and last
+#   together, a negative value, more than 100, or a cursor this gateway did
+#   not issue (for another connection or order) make the field null with
+#   extensions.code BAD_USER_INPUT. Neither first nor last: first 20.
+# The logic is in internal/connection; the resolvers are in
+# graph/connection.go.
+
+extend type Query {
+  """
+  Collection doors as a Relay connection: ` + "`" + `filter` + "`" + ` is passed to Covage, then
+  the gateway searches (reference, code, label, name, shortName), orders and
+  paginates.
+  """
+  enniConnection(filter: EnniFilter, search: String, orderBy: EnniOrder, first: Int, after: String, last: Int, before: String): EnniConnection
+  """
+  Projects as a Relay connection: ` + "`" + `filter` + "`" + ` is passed to Covage, then the
+  gateway searches (code, clientCode), orders and paginates.
+  """
+  projectConnection(filter: ProjectFilter, search: String, orderBy: ProjectOrder, first: Int, after: String, last: Int, before: String): ProjectConnection
+  """
+  Businesses as a Relay connection: the gateway searches (code, label),
+  orders and paginates.
+  """
+  businessConnection(search: String, orderBy: BusinessOrder, first: Int, after: String, last: Int, before: String): BusinessConnection
+}
+
+"""Where a page sits in its connection (Relay)."""
+type PageInfo @federation__shareable {
+  """Whether the searched, ordered list has records after the last edge returned."""
+  hasNextPage: Boolean!
+  """Whether the searched, ordered list has records before the first edge returned."""
+  hasPreviousPage: Boolean!
+  """The first edge's cursor; null when the page is empty."""
+  startCursor: String
+  """The last edge's cursor; null when the page is empty."""
+  endCursor: String
+}
+
+"""The direction of an order."""
+enum OrderDirection {
+  """Ascending, code point by code point."""
+  ASC
+  """Descending; ties still keep Covage's order."""
+  DESC
+}
+
+"""A page of collection doors."""
+type EnniConnection {
+  """The page's doors with their cursors."""
+  edges: [EnniEdge!]!
+  """The edges' nodes, for clients that need no cursors."""
+  nodes: [Enni!]!
+  """Where the page sits in the connection."""
+  pageInfo: PageInfo!
+  """The doors that match the filter and search, ignoring paging."""
+  totalCount: Int!
+}
+
+"""A collection door and its cursor."""
+type EnniEdge {
+  """Opaque; pass it as after or before to page from this door."""
+  cursor: String!
+  """The door."""
+  node: Enni!
+}
+
+"""How to order collection doors."""
+input EnniOrder {
+  """The field to order by."""
+  field: EnniOrderField!
+  """The direction; ascending when left out."""
+  direction: OrderDirection = ASC
+}
+
+"""A door field to order by."""
+enum EnniOrderField {
+  """Door reference."""
+  REFERENCE
+  """Door code."""
+  CODE
+  """Door name."""
+  LABEL
+  """Customer name."""
+  NAME
+  """Customer identifier."""
+  SHORT_NAME
+}
+
+"""A page of projects."""
+type ProjectConnection {
+  """The page's projects with their cursors."""
+  edges: [ProjectEdge!]!
+  """The edges' nodes, for clients that need no cursors."""
+  nodes: [Project!]!
+  """Where the page sits in the connection."""
+  pageInfo: PageInfo!
+  """The projects that match the filter and search, ignoring paging."""
+  totalCount: Int!
+}
+
+"""A project and its cursor."""
+type ProjectEdge {
+  """Opaque; pass it as after or before to page from this project."""
+  cursor: String!
+  """The project."""
+  node: Project!
+}
+
+"""How to order projects."""
+input ProjectOrder {
+  """The field to order by."""
+  field: ProjectOrderField!
+  """The direction; ascending when left out."""
+  direction: OrderDirection = ASC
+}
+
+"""A project field to order by."""
+enum ProjectOrderField {
+  """Project code."""
+  CODE
+  """Client code."""
+  CLIENT_CODE
+  """Start date, as YYYY-MM-DD text; a missing date sorts as the empty string."""
+  START_DATE
+  """End date, as YYYY-MM-DD text; a missing date sorts as the empty string."""
+  END_DATE
+}
+
+"""A page of businesses."""
+type BusinessConnection {
+  """The page's businesses with their cursors."""
+  edges: [BusinessEdge!]!
+  """The edges' nodes, for clients that need no cursors."""
+  nodes: [Business!]!
+  """Where the page sits in the connection."""
+  pageInfo: PageInfo!
+  """The businesses that match the search, ignoring paging."""
+  totalCount: Int!
+}
+
+"""A business and its cursor."""
+type BusinessEdge {
+  """Opaque; pass it as after or before to page from this business."""
+  cursor: String!
+  """The business."""
+  node: Business!
+}
+
+"""How to order businesses."""
+input BusinessOrder {
+  """The field to order by."""
+  field: BusinessOrderField!
+  """The direction; ascending when left out."""
+  direction: OrderDirection = ASC
+}
+
+"""A business field to order by."""
+enum BusinessOrderField {
+  """Business code."""
+  CODE
+  """Business label."""
+  LABEL
+  """Modification date, as the RFC 3339 text served; a missing date sorts as the empty string."""
+  MODIFICATION_DATE
 }
 `, BuiltIn: false},
 	{Name: "../enni.graphqls", Input: `extend type Query {
@@ -1038,6 +1439,30 @@ func (ec *executionContext) childFields_Business(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type Business", field.Name)
 }
 
+func (ec *executionContext) childFields_BusinessConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_BusinessConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_BusinessConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_BusinessConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_BusinessConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BusinessConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_BusinessEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_BusinessEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_BusinessEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BusinessEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_ChangeReason(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "code":
@@ -1076,6 +1501,44 @@ func (ec *executionContext) childFields_Enni(ctx context.Context, field graphql.
 	return nil, fmt.Errorf("no field named %q was found under type Enni", field.Name)
 }
 
+func (ec *executionContext) childFields_EnniConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_EnniConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_EnniConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_EnniConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_EnniConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EnniConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_EnniEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_EnniEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_EnniEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EnniEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "hasNextPage":
+		return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+	case "hasPreviousPage":
+		return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+	case "startCursor":
+		return ec.fieldContext_PageInfo_startCursor(ctx, field)
+	case "endCursor":
+		return ec.fieldContext_PageInfo_endCursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
 func (ec *executionContext) childFields_Project(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1094,6 +1557,30 @@ func (ec *executionContext) childFields_Project(ctx context.Context, field graph
 		return ec.fieldContext_Project_ennis(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Project", field.Name)
+}
+
+func (ec *executionContext) childFields_ProjectConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ProjectConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ProjectConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ProjectConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ProjectConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProjectConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ProjectEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ProjectEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ProjectEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProjectEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_SiteConnectionType(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1366,6 +1853,60 @@ func (ec *executionContext) field_Query_billingSites_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_businessConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "search",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["search"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*domain.BusinessOrder, error) {
+			return ec.unmarshalOBusinessOrder2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐBusinessOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_business_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1377,6 +1918,68 @@ func (ec *executionContext) field_Query_business_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["code"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_enniConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*domain.EnniFilter, error) {
+			return ec.unmarshalOEnniFilter2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐEnniFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "search",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["search"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*domain.EnniOrder, error) {
+			return ec.unmarshalOEnniOrder2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐEnniOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg6
 	return args, nil
 }
 
@@ -1419,6 +2022,68 @@ func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_projectConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*domain.ProjectFilter, error) {
+			return ec.unmarshalOProjectFilter2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐProjectFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "search",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["search"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*domain.ProjectOrder, error) {
+			return ec.unmarshalOProjectOrder2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐProjectOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg6
 	return args, nil
 }
 
@@ -1729,6 +2394,180 @@ func (ec *executionContext) _Business_status(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Business_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Business", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BusinessConnection_edges(ctx context.Context, field graphql.CollectedField, obj *domain.BusinessConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BusinessConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*domain.BusinessEdge) graphql.Marshaler {
+			return ec.marshalNBusinessEdge2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐBusinessEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BusinessConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BusinessConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BusinessEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BusinessConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *domain.BusinessConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BusinessConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*domain.Business) graphql.Marshaler {
+			return ec.marshalNBusiness2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐBusinessᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BusinessConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BusinessConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Business(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BusinessConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *domain.BusinessConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BusinessConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BusinessConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BusinessConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BusinessConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *domain.BusinessConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BusinessConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BusinessConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BusinessConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BusinessEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *domain.BusinessEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BusinessEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BusinessEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BusinessEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _BusinessEdge_node(ctx context.Context, field graphql.CollectedField, obj *domain.BusinessEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BusinessEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Business) graphql.Marshaler {
+			return ec.marshalNBusiness2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐBusiness(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BusinessEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BusinessEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Business(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ChangeReason_code(ctx context.Context, field graphql.CollectedField, obj *domain.ChangeReason) (ret graphql.Marshaler) {
@@ -2062,6 +2901,180 @@ func (ec *executionContext) resolveBatch_Enni_projects(ctx context.Context, fiel
 	)
 }
 
+func (ec *executionContext) _EnniConnection_edges(ctx context.Context, field graphql.CollectedField, obj *domain.EnniConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnniConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*domain.EnniEdge) graphql.Marshaler {
+			return ec.marshalNEnniEdge2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐEnniEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EnniConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EnniConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EnniEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EnniConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *domain.EnniConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnniConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*domain.Enni) graphql.Marshaler {
+			return ec.marshalNEnni2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐEnniᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EnniConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EnniConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Enni(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EnniConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *domain.EnniConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnniConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EnniConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EnniConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EnniConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *domain.EnniConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnniConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EnniConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EnniConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EnniEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *domain.EnniEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnniEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EnniEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EnniEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _EnniEdge_node(ctx context.Context, field graphql.CollectedField, obj *domain.EnniEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnniEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Enni) graphql.Marshaler {
+			return ec.marshalNEnni2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐEnni(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EnniEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EnniEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Enni(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Entity_findManyBillingSiteByCodes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2236,6 +3249,98 @@ func (ec *executionContext) fieldContext_Entity_findManyProjectByCodes(ctx conte
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *domain.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasNextPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *domain.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasPreviousPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *domain.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_startCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *domain.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_endCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
 func (ec *executionContext) _Project_id(ctx context.Context, field graphql.CollectedField, obj *domain.Project) (ret graphql.Marshaler) {
@@ -2443,6 +3548,180 @@ func (ec *executionContext) resolveBatch_Project_ennis(ctx context.Context, fiel
 	)
 }
 
+func (ec *executionContext) _ProjectConnection_edges(ctx context.Context, field graphql.CollectedField, obj *domain.ProjectConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*domain.ProjectEdge) graphql.Marshaler {
+			return ec.marshalNProjectEdge2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐProjectEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProjectEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProjectConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *domain.ProjectConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*domain.Project) graphql.Marshaler {
+			return ec.marshalNProject2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐProjectᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Project(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProjectConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *domain.ProjectConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProjectConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *domain.ProjectConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProjectEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *domain.ProjectEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProjectEdge_node(ctx context.Context, field graphql.CollectedField, obj *domain.ProjectEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Project) graphql.Marshaler {
+			return ec.marshalNProject2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐProject(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Project(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2645,6 +3924,138 @@ func (ec *executionContext) fieldContext_Query_billingSites(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_billingSites_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_enniConnection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_enniConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().EnniConnection(ctx, fc.Args["filter"].(*domain.EnniFilter), fc.Args["search"].(*string), fc.Args["orderBy"].(*domain.EnniOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.EnniConnection) graphql.Marshaler {
+			return ec.marshalOEnniConnection2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐEnniConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_enniConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EnniConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_enniConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_projectConnection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_projectConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ProjectConnection(ctx, fc.Args["filter"].(*domain.ProjectFilter), fc.Args["search"].(*string), fc.Args["orderBy"].(*domain.ProjectOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ProjectConnection) graphql.Marshaler {
+			return ec.marshalOProjectConnection2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐProjectConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_projectConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProjectConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_projectConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_businessConnection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_businessConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().BusinessConnection(ctx, fc.Args["search"].(*string), fc.Args["orderBy"].(*domain.BusinessOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.BusinessConnection) graphql.Marshaler {
+			return ec.marshalOBusinessConnection2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐBusinessConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_businessConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BusinessConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_businessConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -4347,6 +5758,59 @@ func UnmarshalBusinessByCodesInput(ctx context.Context, raw any) (model.Business
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputBusinessOrder(ctx context.Context, obj any) (domain.BusinessOrder, error) {
+	var it domain.BusinessOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNBusinessOrderField2githubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐBusinessOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalOOrderDirection2githubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalBusinessOrder unmarshals raw into the BusinessOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalBusinessOrder(ctx context.Context, raw any) (domain.BusinessOrder, error) {
+	var out domain.BusinessOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "BusinessOrder", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputEnniByReferencesInput(ctx context.Context, obj any) (model.EnniByReferencesInput, error) {
 	var it model.EnniByReferencesInput
 	if obj == nil {
@@ -4473,6 +5937,59 @@ func UnmarshalEnniFilter(ctx context.Context, raw any) (domain.EnniFilter, error
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputEnniOrder(ctx context.Context, obj any) (domain.EnniOrder, error) {
+	var it domain.EnniOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNEnniOrderField2githubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐEnniOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalOOrderDirection2githubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalEnniOrder unmarshals raw into the EnniOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalEnniOrder(ctx context.Context, raw any) (domain.EnniOrder, error) {
+	var out domain.EnniOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "EnniOrder", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputProjectByCodesInput(ctx context.Context, obj any) (model.ProjectByCodesInput, error) {
 	var it model.ProjectByCodesInput
 	if obj == nil {
@@ -4561,6 +6078,59 @@ func (ec *executionContext) unmarshalInputProjectFilter(ctx context.Context, obj
 func UnmarshalProjectFilter(ctx context.Context, raw any) (domain.ProjectFilter, error) {
 	var out domain.ProjectFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProjectFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputProjectOrder(ctx context.Context, obj any) (domain.ProjectOrder, error) {
+	var it domain.ProjectOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNProjectOrderField2githubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐProjectOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalOOrderDirection2githubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalProjectOrder unmarshals raw into the ProjectOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalProjectOrder(ctx context.Context, raw any) (domain.ProjectOrder, error) {
+	var out domain.ProjectOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProjectOrder", raw, &out)
 	return out, err
 }
 
@@ -4739,6 +6309,92 @@ func (ec *executionContext) _Business(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var businessConnectionImplementors = []string{"BusinessConnection"}
+
+func (ec *executionContext) _BusinessConnection(ctx context.Context, sel ast.SelectionSet, obj *domain.BusinessConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, businessConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BusinessConnection")
+		case "edges":
+			out.Values[i] = ec._BusinessConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._BusinessConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._BusinessConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._BusinessConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var businessEdgeImplementors = []string{"BusinessEdge"}
+
+func (ec *executionContext) _BusinessEdge(ctx context.Context, sel ast.SelectionSet, obj *domain.BusinessEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, businessEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BusinessEdge")
+		case "cursor":
+			out.Values[i] = ec._BusinessEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._BusinessEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var changeReasonImplementors = []string{"ChangeReason"}
 
 func (ec *executionContext) _ChangeReason(ctx context.Context, sel ast.SelectionSet, obj *domain.ChangeReason) graphql.Marshaler {
@@ -4861,6 +6517,92 @@ func (ec *executionContext) _Enni(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
+var enniConnectionImplementors = []string{"EnniConnection"}
+
+func (ec *executionContext) _EnniConnection(ctx context.Context, sel ast.SelectionSet, obj *domain.EnniConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, enniConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EnniConnection")
+		case "edges":
+			out.Values[i] = ec._EnniConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._EnniConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._EnniConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._EnniConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var enniEdgeImplementors = []string{"EnniEdge"}
+
+func (ec *executionContext) _EnniEdge(ctx context.Context, sel ast.SelectionSet, obj *domain.EnniEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, enniEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EnniEdge")
+		case "cursor":
+			out.Values[i] = ec._EnniEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._EnniEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var entityImplementors = []string{"Entity"}
 
 func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -4904,6 +6646,54 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) g
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Entity_findManyProjectByCodes(ctx, field)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pageInfoImplementors = []string{"PageInfo"}
+
+func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *domain.PageInfo) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PageInfo")
+		case "hasNextPage":
+			out.Values[i] = ec._PageInfo_hasNextPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hasPreviousPage":
+			out.Values[i] = ec._PageInfo_hasPreviousPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startCursor":
+			out.Values[i] = ec._PageInfo_startCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "endCursor":
+			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -4985,6 +6775,92 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var projectConnectionImplementors = []string{"ProjectConnection"}
+
+func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.SelectionSet, obj *domain.ProjectConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, projectConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProjectConnection")
+		case "edges":
+			out.Values[i] = ec._ProjectConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._ProjectConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ProjectConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ProjectConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var projectEdgeImplementors = []string{"ProjectEdge"}
+
+func (ec *executionContext) _ProjectEdge(ctx context.Context, sel ast.SelectionSet, obj *domain.ProjectEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, projectEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProjectEdge")
+		case "cursor":
+			out.Values[i] = ec._ProjectEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ProjectEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -5033,6 +6909,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_billingSites(ctx, field)
+				})
+		case "enniConnection":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_enniConnection(ctx, field)
+				})
+		case "projectConnection":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_projectConnection(ctx, field)
+				})
+		case "businessConnection":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_businessConnection(ctx, field)
 				})
 		case "ennis":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -5618,6 +7512,22 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNBusiness2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐBusinessᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.Business) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 8, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBusiness2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐBusiness(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNBusiness2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐBusiness(ctx context.Context, sel ast.SelectionSet, v *domain.Business) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Business!")
@@ -5640,12 +7550,68 @@ func (ec *executionContext) unmarshalNBusinessByCodesInput2ᚕᚖgithubᚗcomᚋ
 	return res, nil
 }
 
+func (ec *executionContext) marshalNBusinessEdge2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐBusinessEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.BusinessEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 8, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBusinessEdge2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐBusinessEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNBusinessEdge2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐBusinessEdge(ctx context.Context, sel ast.SelectionSet, v *domain.BusinessEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BusinessEdge!")
+		return graphql.Null
+	}
+	return ec._BusinessEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNBusinessOrderField2githubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐBusinessOrderField(ctx context.Context, v any) (domain.BusinessOrderField, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := domain.BusinessOrderField(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBusinessOrderField2githubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐBusinessOrderField(ctx context.Context, sel ast.SelectionSet, v domain.BusinessOrderField) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "BusinessOrderField!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNChangeReason2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐChangeReason(ctx context.Context, sel ast.SelectionSet, v *domain.ChangeReason) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ChangeReason!")
 		return graphql.Null
 	}
 	return ec._ChangeReason(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEnni2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐEnniᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.Enni) graphql.Marshaler {
+	ctx = graphql.WithBatchParents(ctx, "Enni", v, nil)
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 8, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEnni2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐEnni(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNEnni2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐEnni(ctx context.Context, sel ast.SelectionSet, v *domain.Enni) graphql.Marshaler {
@@ -5668,6 +7634,45 @@ func (ec *executionContext) unmarshalNEnniByReferencesInput2ᚕᚖgithubᚗcom�
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) marshalNEnniEdge2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐEnniEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.EnniEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 8, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEnniEdge2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐEnniEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEnniEdge2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐEnniEdge(ctx context.Context, sel ast.SelectionSet, v *domain.EnniEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EnniEdge!")
+		return graphql.Null
+	}
+	return ec._EnniEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNEnniOrderField2githubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐEnniOrderField(ctx context.Context, v any) (domain.EnniOrderField, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := domain.EnniOrderField(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEnniOrderField2githubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐEnniOrderField(ctx context.Context, sel ast.SelectionSet, v domain.EnniOrderField) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "EnniOrderField!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNFieldSet2string(ctx context.Context, v any) (string, error) {
@@ -5698,6 +7703,45 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
+	res, err := graphql.UnmarshalInt(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalInt(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *domain.PageInfo) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PageInfo!")
+		return graphql.Null
+	}
+	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNProject2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐProjectᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.Project) graphql.Marshaler {
+	ctx = graphql.WithBatchParents(ctx, "Project", v, nil)
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 8, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProject2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐProject(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNProject2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐProject(ctx context.Context, sel ast.SelectionSet, v *domain.Project) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Project!")
@@ -5718,6 +7762,45 @@ func (ec *executionContext) unmarshalNProjectByCodesInput2ᚕᚖgithubᚗcomᚋc
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) marshalNProjectEdge2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐProjectEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.ProjectEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 8, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProjectEdge2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐProjectEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNProjectEdge2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐProjectEdge(ctx context.Context, sel ast.SelectionSet, v *domain.ProjectEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProjectEdge!")
+		return graphql.Null
+	}
+	return ec._ProjectEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNProjectOrderField2githubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐProjectOrderField(ctx context.Context, v any) (domain.ProjectOrderField, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := domain.ProjectOrderField(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNProjectOrderField2githubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐProjectOrderField(ctx context.Context, sel ast.SelectionSet, v domain.ProjectOrderField) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ProjectOrderField!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNSiteConnectionType2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐSiteConnectionType(ctx context.Context, sel ast.SelectionSet, v *domain.SiteConnectionType) graphql.Marshaler {
@@ -6253,6 +8336,21 @@ func (ec *executionContext) unmarshalOBusinessByCodesInput2ᚖgithubᚗcomᚋcov
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOBusinessConnection2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐBusinessConnection(ctx context.Context, sel ast.SelectionSet, v *domain.BusinessConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._BusinessConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOBusinessOrder2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐBusinessOrder(ctx context.Context, v any) (*domain.BusinessOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputBusinessOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOChangeReason2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐChangeReasonᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.ChangeReason) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -6371,11 +8469,26 @@ func (ec *executionContext) unmarshalOEnniByReferencesInput2ᚖgithubᚗcomᚋco
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOEnniConnection2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐEnniConnection(ctx context.Context, sel ast.SelectionSet, v *domain.EnniConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._EnniConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOEnniFilter2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐEnniFilter(ctx context.Context, v any) (*domain.EnniFilter, error) {
 	if v == nil {
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputEnniFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOEnniOrder2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐEnniOrder(ctx context.Context, v any) (*domain.EnniOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputEnniOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -6418,6 +8531,19 @@ func (ec *executionContext) marshalOOffer2ᚖgithubᚗcomᚋcovageᚋgatewayᚋi
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOOrderDirection2githubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐOrderDirection(ctx context.Context, v any) (domain.OrderDirection, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := domain.OrderDirection(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOOrderDirection2githubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐOrderDirection(ctx context.Context, sel ast.SelectionSet, v domain.OrderDirection) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(v))
+	return res
 }
 
 func (ec *executionContext) marshalOProject2ᚕᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐProject(ctx context.Context, sel ast.SelectionSet, v []*domain.Project) graphql.Marshaler {
@@ -6469,11 +8595,26 @@ func (ec *executionContext) unmarshalOProjectByCodesInput2ᚖgithubᚗcomᚋcova
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOProjectConnection2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐProjectConnection(ctx context.Context, sel ast.SelectionSet, v *domain.ProjectConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ProjectConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOProjectFilter2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐProjectFilter(ctx context.Context, v any) (*domain.ProjectFilter, error) {
 	if v == nil {
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputProjectFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOProjectOrder2ᚖgithubᚗcomᚋcovageᚋgatewayᚋinternalᚋdomainᚐProjectOrder(ctx context.Context, v any) (*domain.ProjectOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputProjectOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

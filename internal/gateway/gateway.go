@@ -16,6 +16,7 @@ import (
 	"github.com/covage/gateway/graph"
 	"github.com/covage/gateway/graph/generated"
 	"github.com/covage/gateway/internal/cache"
+	"github.com/covage/gateway/internal/connection"
 	"github.com/covage/gateway/internal/loaders"
 	"github.com/covage/gateway/internal/telemetry"
 )
@@ -129,7 +130,7 @@ func Admin(opts Options) http.Handler {
 // handler.NewDefaultServer, which gqlgen marks as not for production: only
 // the transports we serve, a bounded query cache, and our error handling.
 func newGraphQL(opts Options) *handler.Server {
-	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: &graph.Resolver{}}))
+	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: &graph.Resolver{Indexes: connection.NewIndexes(0)}}))
 	parsed := lru.New[*ast.QueryDocument](opts.QueryCacheSize)
 	secureServer(srv, opts.Security, parsed)
 	srv.SetQueryCache(parsed)

@@ -40,6 +40,8 @@ type env struct {
 
 	// cache is the shared cache in front of the client, when withCache set one.
 	cache *cache.Cache
+	// handler is the gateway's handler, for in-process benchmarks.
+	handler http.Handler
 }
 
 type envConfig struct {
@@ -155,7 +157,8 @@ func newEnv(t testing.TB, opts ...option) *env {
 	for _, f := range cfg.gatewayOpts {
 		f(&gopts)
 	}
-	e.gateway = httptest.NewServer(gateway.New(gopts))
+	e.handler = gateway.New(gopts)
+	e.gateway = httptest.NewServer(e.handler)
 	t.Cleanup(e.gateway.Close)
 	return e
 }

@@ -2,13 +2,17 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/covage/gateway/internal/connection"
 )
 
 // Codes in extensions.code of operations refused by a limit. Like the codes
@@ -44,7 +48,9 @@ type Limits struct {
 	MaxCost int
 	// ListSize is how many items the cost estimate assumes a list has; a
 	// list field with a list argument (billingSites(codes:)) counts as many
-	// items as the argument has, if that is more.
+	// items as the argument has, if that is more. The lists of a Relay
+	// connection (its edges and nodes) count as its page instead: first or
+	// last, or the default page (see pageSize).
 	ListSize int
 	// MaxStringLength bounds each string argument, literal or variable, in
 	// bytes: codes and references are short, and a long one would only go
@@ -133,7 +139,7 @@ func (o operationLimits) MutateOperationParameters(ctx context.Context, p *graph
 // MutateOperationContext checks the input and cost limits on the validated
 // operation, with its variables.
 func (o operationLimits) MutateOperationContext(_ context.Context, rc *graphql.OperationContext) *gqlerror.Error {
-	c := coster{listSize: o.l.ListSize, cap: o.l.MaxCost + 1, frags: map[string]int{}, vars: rc.Variables, maxString: o.l.MaxStringLength}
+	c := newCoster(o.l, rc.Variables)
 	n := c.cost(rc.Operation.SelectionSet)
 	if c.introspects && o.noIntrospection {
 		return limitError(CodeIntrospectionDisabled, "introspection is disabled on this gateway")
@@ -142,7 +148,7 @@ func (o operationLimits) MutateOperationContext(_ context.Context, rc *graphql.O
 		return limitError(CodeInputLimit, "a string argument is %d bytes long, more than the string limit of %d bytes", c.longString, o.l.MaxStringLength)
 	}
 	if n > o.l.MaxCost {
-		return limitError(CodeCostLimit, "the operation's estimated cost is more than the cost limit of %d (each list counts as %d items)", o.l.MaxCost, o.l.ListSize)
+		return limitError(CodeCostLimit, "the operation's estimated cost is more than the cost limit of %d (each list counts as %d items, a connection's as its page)", o.l.MaxCost, o.l.ListSize)
 	}
 	return nil
 }
@@ -241,6 +247,13 @@ type coster struct {
 	maxString     int
 	longString    int  // the length of a string argument over maxString
 	introspects   bool // whether __schema or __type is asked for
+	// page is the page size of the connection whose selection set is
+	// being costed, which its list fields hold; -1 elsewhere.
+	page int
+}
+
+func newCoster(l Limits, vars map[string]any) *coster {
+	return &coster{listSize: l.ListSize, cap: l.MaxCost + 1, frags: map[string]int{}, vars: vars, maxString: l.MaxStringLength, page: -1}
 }
 
 func (c *coster) cost(set ast.SelectionSet) int {
@@ -252,8 +265,14 @@ func (c *coster) cost(set ast.SelectionSet) int {
 				c.introspects = c.introspects || isIntrospection(x.Name)
 				continue // introspection is bounded by the schema, and free.
 			}
-			inner := c.cost(x.SelectionSet)
 			size := c.listSize
+			if c.page >= 0 {
+				size = c.page
+			}
+			outer := c.page
+			c.page = pageSize(x, c.vars)
+			inner := c.cost(x.SelectionSet)
+			c.page = outer
 			if x.Definition != nil {
 				for _, v := range x.ArgumentMap(c.vars) {
 					size = max(size, c.input(v))
@@ -266,11 +285,13 @@ func (c *coster) cost(set ast.SelectionSet) int {
 		case *ast.InlineFragment:
 			total = c.add(total, c.cost(x.SelectionSet))
 		case *ast.FragmentSpread:
-			v, ok := c.frags[x.Name]
+			// A fragment on a connection costs what its page makes it.
+			name := x.Name + "/" + strconv.Itoa(c.page)
+			v, ok := c.frags[name]
 			if !ok && x.Definition != nil {
-				c.frags[x.Name] = 0 // cycle guard; validation rejects cycles anyway.
+				c.frags[name] = 0 // cycle guard; validation rejects cycles anyway.
 				v = c.cost(x.Definition.SelectionSet)
-				c.frags[x.Name] = v
+				c.frags[name] = v
 			}
 			total = c.add(total, v)
 		}
@@ -309,3 +330,47 @@ func (c *coster) mul(a, b int) int {
 }
 
 func isList(t *ast.Type) bool { return t != nil && t.Elem != nil }
+
+// pageSize returns the page a Relay connection field (one with first and
+// last arguments of type Int) answers: first or last, else the default
+// page; a value the connection refuses counts as the largest page. It is
+// -1 for any other field.
+func pageSize(f *ast.Field, vars map[string]any) int {
+	d := f.Definition
+	if d == nil || d.Type.Elem != nil {
+		return -1
+	}
+	first, last := d.Arguments.ForName("first"), d.Arguments.ForName("last")
+	if first == nil || last == nil || first.Type.Name() != "Int" || last.Type.Name() != "Int" {
+		return -1
+	}
+	args := f.ArgumentMap(vars)
+	n, ok := intArg(args["first"])
+	if !ok {
+		n, ok = intArg(args["last"])
+	}
+	switch {
+	case !ok:
+		return connection.DefaultPage
+	case n < 0 || n > connection.MaxPage:
+		return connection.MaxPage
+	}
+	return int(n)
+}
+
+// intArg reads an Int argument as gqlparser gives it: int64 from a
+// literal, json.Number or float64 from variables.
+func intArg(v any) (int64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return x, true
+	case int:
+		return int64(x), true
+	case json.Number:
+		n, err := x.Int64()
+		return n, err == nil
+	case float64:
+		return int64(x), x == float64(int64(x))
+	}
+	return 0, false
+}

@@ -116,6 +116,30 @@ func TestPlaygroundInBrowser(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "blocked", cdn)
 
+	// The search-as-you-type tab runs with its variables.
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const b = [...document.querySelectorAll('.graphiql-tab-button')].find(b => b.textContent.includes('SearchAsYouType')); if (b) b.click(); return !!b })()`))
+	require.NoError(t, err)
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](editor+`.includes('query SearchAsYouType')`, chromedp.WithPollingTimeout(10*time.Second)))
+	require.NoError(t, err, "no SearchAsYouType tab")
+	// GraphiQL learns the tab's operation name a moment after the switch
+	// (it parses the editor's text with a debounce); until then a run asks
+	// for the previous tab's operation. So the run is repeated, at most
+	// twice a second, until the answer shows.
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`(() => {
+		const r = `+result+`;
+		if (r.includes('"totalCount": 8')) return true;
+		const now = Date.now();
+		if (!window.lastRun || now - window.lastRun > 500) {
+			window.lastRun = now;
+			document.querySelector('.graphiql-execute-button').click();
+		}
+		return false;
+	})()`, chromedp.WithPollingTimeout(15*time.Second)))
+	searched, _ := chromedp.Run(ctx, chromedp.Evaluate[string](result))
+	require.NoError(t, err, "the search tab's answer did not show: %.300s", searched)
+	require.Contains(t, searched, `"label": "Collecte Régionale Auvergne-Rhône-Alpes"`)
+	require.NotContains(t, searched, `"errors"`)
+
 	require.Contains(t, query, "query OrderForm", "the Playground opens on the example queries")
 	require.Contains(t, answer, `"reference": "CN012345"`)
 	require.NotContains(t, answer, `"errors"`)

@@ -32,6 +32,22 @@
     "query Refetch {\n" +
     "  node(id: \"UHJvamVjdDpGTEFTSA\") { id ... on Project { code active } }\n" +
     "}\n",
+    {
+      query:
+        "# Search as you type: send this on every keystroke with\n" +
+        "# the field's text as $search. Accents and case do not\n" +
+        "# matter; every word must match. For the next page, pass\n" +
+        "# pageInfo.endCursor as $after.\n" +
+        "query SearchAsYouType($search: String, $after: String) {\n" +
+        "  enniConnection(search: $search, first: 20, after: $after,\n" +
+        "                 orderBy: { field: LABEL }) {\n" +
+        "    totalCount\n" +
+        "    nodes { reference label offer }\n" +
+        "    pageInfo { hasNextPage endCursor }\n" +
+        "  }\n" +
+        "}\n",
+      variables: "{\n  \"search\": \"regio\",\n  \"after\": null\n}\n",
+    },
   ];
   var Inner = window.GraphiQL;
   if (!Inner || !window.React) {
@@ -40,7 +56,8 @@
   function GraphiQLWithExamples(props) {
     var p = Object.assign({
       defaultQuery: examples[0],
-      defaultTabs: examples.map(function (q) { return { query: q }; }),
+      // A tab is a query, or a query with its variables.
+      defaultTabs: examples.map(function (q) { return typeof q === "string" ? { query: q } : q; }),
     }, props);
     return window.React.createElement(Inner, p);
   }
