@@ -511,6 +511,9 @@ func WithReads(ctx context.Context) (context.Context, *Reads) {
 	return context.WithValue(ctx, readsKey{}, r), r
 }
 
+// ReadsOf returns the Reads ctx records into, or nil.
+func ReadsOf(ctx context.Context) *Reads { return readsOf(ctx) }
+
 func readsOf(ctx context.Context) *Reads {
 	r, _ := ctx.Value(readsKey{}).(*Reads)
 	return r

@@ -41,6 +41,10 @@ type Options struct {
 	// Covage instead of the upstream client's own credential; a request
 	// without one gets UNAUTHENTICATED (HTTP 401) before any upstream call.
 	PassThrough bool
+	// CallerSpecific says that answers depend on the caller (caller
+	// authentication): HTTP caches are told to keep them private and to
+	// vary on Authorization. PassThrough implies it.
+	CallerSpecific bool
 
 	// Metrics receives the gateway's metrics and serves /metrics; a private
 	// registry when nil (observe.go).
@@ -74,9 +78,13 @@ func New(opts Options) http.Handler {
 	if opts.PassThrough {
 		query = passThrough(query)
 	}
-	mux.Handle("/query", opts.observe(guardHTTP(opts.Security, query)))
+	// Compression is outermost, so that every answer, refusals included,
+	// is compressed and varies on Accept-Encoding (compress.go,
+	// httpcaching.go).
+	comp := newCompression()
+	mux.Handle("/query", deliverQuery(opts.PassThrough || opts.CallerSpecific, comp, opts.observe(guardHTTP(opts.Security, query))))
 	if !opts.Security.DisablePlayground {
-		mountPlayground(mux)
+		mountPlayground(mux, comp.plain)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
