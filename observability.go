@@ -46,9 +46,11 @@ func (o *observability) httpClient() *http.Client {
 // readiness checks the token and Covage's recent answers; the configuration
 // was validated before anything started. In pass-through mode the gateway
 // has no credential of its own, so a probe answered 401 still shows that
-// Covage is up.
-func (o *observability) readiness(client *covage.Client, passThrough bool) http.Handler {
+// Covage is up. warming, when not nil, holds readiness while the start-up
+// prefetch runs (freshness.go).
+func (o *observability) readiness(client *covage.Client, passThrough bool, warming func() bool) http.Handler {
 	return health.Readiness{
+		Warming:     warming,
 		Auth:        client.CheckAuth,
 		LastSuccess: o.upstream.LastSuccess,
 		Probe: func(ctx context.Context) error {

@@ -78,6 +78,7 @@ func run(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
+	warming := warmUp(ctx, cfg, upstream, log)
 
 	security, err := securityOptions(cfg.Security)
 	if err != nil {
@@ -99,7 +100,7 @@ func run(ctx context.Context, getenv func(string) string) error {
 			Pprof:          cfg.Perf.Pprof,
 			Metrics:        obs.metrics,
 			Tracer:         obs.tracer,
-			Ready:          obs.readiness(client, cfg.Resilience.PassThrough()),
+			Ready:          obs.readiness(client, cfg.Resilience.PassThrough(), warming),
 			Build:          obs.build,
 			PassThrough:    cfg.Resilience.PassThrough(),
 			ResponseCache: gateway.ResponseCache{

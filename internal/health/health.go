@@ -6,6 +6,7 @@ package health
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 )
@@ -37,6 +38,10 @@ type Readiness struct {
 	Timeout time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Warming, when set, reports that the start-up prefetch is still
+	// running: the gateway is not ready yet. It must stop reporting so
+	// after a bounded time, whatever Covage does.
+	Warming func() bool
 }
 
 // Report is the body of /readyz.
@@ -78,6 +83,9 @@ func (r Readiness) Check(ctx context.Context) Report {
 	}
 	if r.Auth != nil {
 		set("auth", r.Auth(ctx))
+	}
+	if r.Warming != nil && r.Warming() {
+		set("prefetch", errors.New("fetching Covage's lists"))
 	}
 	if r.LastSuccess != nil && r.Probe != nil {
 		if last := r.LastSuccess(); !last.IsZero() && now().Sub(last) < fresh {
