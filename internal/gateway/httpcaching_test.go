@@ -3,6 +3,8 @@ package gateway_test
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"context"
 	"io"
 	"net/http"
@@ -353,4 +355,77 @@ func TestHTTPCacheClient(t *testing.T) {
 	}
 	require.EqualValues(t, 5, net.n.Load(), "one revalidation per use")
 	require.Len(t, e.upstream(), 5, "the uncached endpoint is asked each time, the fresh one once")
+}
+
+// TestNobodyWaitsForARefresh: once an answer is warm, a request after its
+// expiry is answered at once from the expired value while Covage, which
+// now hangs until the test releases it, is asked once in the background;
+// the refreshed value follows.
+func TestNobodyWaitsForARefresh(t *testing.T) {
+	clk := &testClock{t: time.Now()}
+	e := newEnv(t, withCache(cache.Config{DefaultTTL: time.Minute, SWR: time.Minute, Now: clk.Now}))
+	const q = `{ terminateReasons { code label } }`
+	_, first := getRaw(t, e.gateway.URL, q, nil)
+	require.Len(t, e.upstream(), 1)
+
+	release := make(chan struct{})
+	var asked atomic.Int64
+	e.fault("/api/v1/referential/terminate_reason", func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		<-release
+		e.demo.ServeHTTP(w, r)
+	})
+	clk.add(61 * time.Second)
+	for range 5 {
+		// Each would hang until release if it waited for Covage.
+		resp, body := getRaw(t, e.gateway.URL, q, nil)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		require.Equal(t, string(first), string(body))
+		require.Equal(t, "public, max-age=0", resp.Header.Get("Cache-Control"))
+	}
+	require.LessOrEqual(t, asked.Load(), int64(1), "one refresh, in the background")
+	close(release)
+	e.cache.Wait()
+	require.EqualValues(t, 1, asked.Load())
+	resp, _ := getRaw(t, e.gateway.URL, q, nil)
+	_, age := maxAge(t, resp)
+	require.Equal(t, 60, age, "fresh again")
+}
+
+// TestPersistedQueryGETIsRevalidated: a GET by persisted-query hash gets
+// 304 when its ETag matches, like a GET with the query text.
+func TestPersistedQueryGETIsRevalidated(t *testing.T) {
+	e := newEnv(t, withCache(cache.Config{}), withGateway(func(o *gateway.Options) {
+		o.ResponseCache = gateway.ResponseCache{MaxBytes: 32 << 20}
+	}))
+	const q = `{ changeReasons { code label } }`
+	sum := sha256.Sum256([]byte(q))
+	ext := url.QueryEscape(`{"persistedQuery":{"version":1,"sha256Hash":"` + hex.EncodeToString(sum[:]) + `"}}`)
+	send := func(withQuery bool, inm string) (*http.Response, []byte) {
+		u := e.gateway.URL + "/query?extensions=" + ext
+		if withQuery {
+			u += "&query=" + url.QueryEscape(q)
+		}
+		req, err := http.NewRequest(http.MethodGet, u, nil)
+		require.NoError(t, err)
+		req.Header.Set("Apollo-Require-Preflight", "true")
+		if inm != "" {
+			req.Header.Set("If-None-Match", inm)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp, body
+	}
+	resp, body := send(true, "") // registers the query
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	etag := resp.Header.Get("ETag")
+	require.NotEmpty(t, etag)
+	e.upstream()
+	resp, body = send(false, etag)
+	require.Equal(t, http.StatusNotModified, resp.StatusCode, string(body))
+	require.Empty(t, body)
+	require.Empty(t, e.upstream())
 }
