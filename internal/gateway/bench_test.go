@@ -102,7 +102,9 @@ func BenchmarkQuery(b *testing.B) {
 // benchmark on a non-200 status or a GraphQL error. It does not decode the
 // body, so the client's JSON work stays out of the profile, and it asks
 // for no compression.
-func (e *env) post(b *testing.B, body []byte, buf *bytes.Buffer) { e.postEncoded(b, body, buf, "identity") }
+func (e *env) post(b *testing.B, body []byte, buf *bytes.Buffer) {
+	e.postEncoded(b, body, buf, "identity")
+}
 
 // postEncoded is post with an Accept-Encoding; the answer is read as sent.
 func (e *env) postEncoded(b *testing.B, body []byte, buf *bytes.Buffer, encoding string) {

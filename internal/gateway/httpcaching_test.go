@@ -3,9 +3,9 @@ package gateway_test
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"context"
 	"io"
 	"net/http"
 	"net/url"
