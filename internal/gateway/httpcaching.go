@@ -145,7 +145,7 @@ func etagMatches(inm, tag string) (string, bool) {
 			opaque = strings.Replace(opaque, "-"+enc+`"`, `"`, 1)
 		}
 		if opaque == tag {
-			return entry, true
+			return strings.TrimPrefix(entry, "W/"), true
 		}
 	}
 	return "", false
