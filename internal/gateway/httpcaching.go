@@ -2,14 +2,15 @@ package gateway
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/cespare/xxhash/v2"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/covage/gateway/internal/cache"
@@ -119,15 +120,21 @@ func deliver(w http.ResponseWriter, r *http.Request, status int, resp *graphql.R
 	writeJSON(w, status, resp, etag)
 }
 
-// etagOf is the strong ETag of a JSON body given in parts: a digest of
-// the bytes, before any encoding.
+// etagOf is the strong ETag of a JSON body given in parts: its length and
+// a 64-bit xxHash of its bytes, before any encoding. The tag only has to
+// change when the body does (an accidental collision is a 2^-64 chance
+// between two versions of one answer), and xxHash costs a tenth of
+// SHA-256 on a 500 kB answer. It is the same on every replica.
 func etagOf(parts ...[]byte) string {
-	h := sha256.New()
+	h := xxhash.New()
+	n := 0
 	for _, p := range parts {
 		_, _ = h.Write(p)
+		n += len(p)
 	}
-	var sum [sha256.Size]byte
-	return `"` + base64.RawURLEncoding.EncodeToString(h.Sum(sum[:0])[:18]) + `"`
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], h.Sum64())
+	return `"` + strconv.Itoa(n) + "-" + base64.RawURLEncoding.EncodeToString(b[:]) + `"`
 }
 
 // etagMatches reports whether an If-None-Match list names tag, and which
