@@ -41,8 +41,12 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 		w.Header().Set("Content-Type", mediaJSON)
 	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
 	b, _ := json.Marshal(graphql.Response{Errors: gqlerror.List{{Message: msg, Extensions: map[string]any{"code": code}}}})
+	// An error is never to be stored (httpcaching.go), but is named like
+	// every other answer.
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("ETag", etagOf(b))
+	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
 
