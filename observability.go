@@ -47,10 +47,12 @@ func (o *observability) httpClient() *http.Client {
 // Covage's recent answers are reported, as degraded when they fail. The
 // configuration was validated before anything started. In pass-through
 // mode the gateway has no credential of its own, so a probe answered 401
-// still shows that Covage is up.
-func (o *observability) readiness(client *covage.Client, passThrough bool, life *health.Lifecycle) http.Handler {
+// still shows that Covage is up. warming, when not nil, holds readiness
+// while the start-up prefetch runs (freshness.go).
+func (o *observability) readiness(client *covage.Client, passThrough bool, life *health.Lifecycle, warming func() bool) http.Handler {
 	return health.Readiness{
 		Lifecycle:   life,
+		Warming:     warming,
 		Auth:        client.CheckAuth,
 		LastSuccess: o.upstream.LastSuccess,
 		Probe: func(ctx context.Context) error {

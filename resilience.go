@@ -57,9 +57,14 @@ func sharedCache(cfg config.Config, client *covage.Client, m *telemetry.Metrics)
 		MaxEntries:  r.CacheMaxEntries,
 		CallTimeout: callTimeout,
 		Hooks: cache.Hooks{
-			OnHit:   func(e string) { m.CacheEvent(e, "hit") },
-			OnMiss:  func(e string) { m.CacheEvent(e, "miss") },
-			OnStale: func(e string) { m.CacheEvent(e, "stale") },
+			OnHit:        func(e string) { m.CacheEvent(e, "hit") },
+			OnMiss:       func(e string) { m.CacheEvent(e, "miss") },
+			OnStale:      func(e string) { m.CacheEvent(e, "stale") },
+			OnRevalidate: func(e string) { m.CacheEvent(e, "revalidate") },
 		},
+		SWR:               cfg.Freshness.SWR,
+		RefreshAhead:      cfg.Freshness.RefreshAhead,
+		NotFoundTTL:       cfg.Freshness.NotFoundTTL,
+		CallerCredentials: r.PassThrough(),
 	})
 }

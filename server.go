@@ -85,6 +85,7 @@ func run(ctx context.Context, getenv func(string) string, listen listenFunc) err
 	if err != nil {
 		return err
 	}
+	warming := warmUp(ctx, cfg, upstream, log)
 
 	security, err := securityOptions(cfg.Security)
 	if err != nil {
@@ -118,9 +119,12 @@ func run(ctx context.Context, getenv func(string) string, listen listenFunc) err
 		HideOperations: cfg.AdminPort != 0 || cfg.Security.Production(),
 		Metrics:        obs.metrics,
 		Tracer:         obs.tracer,
-		Ready:          obs.readiness(client, cfg.Resilience.PassThrough(), life),
+		Ready:          obs.readiness(client, cfg.Resilience.PassThrough(), life, warming),
 		Build:          obs.build,
 		PassThrough:    cfg.Resilience.PassThrough(),
+		// With caller authentication, answers are the caller's own to HTTP
+		// caches: private, and varying on Authorization.
+		CallerSpecific: callers != nil,
 		ResponseCache: gateway.ResponseCache{
 			MaxBytes: int64(cfg.Resilience.ResponseCacheMB) << 20,
 			OnEvent:  func(result string) { obs.metrics.CacheEvent("response", result) },

@@ -57,6 +57,8 @@ func run(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.Duration, "d", 10*time.Second, "measured duration")
 	fs.IntVar(&cfg.Warmup, "warmup", 2, "unmeasured requests per client first")
 	fs.IntVar(&cfg.PID, "pid", 0, "the gateway's process ID, for its CPU time and peak RSS")
+	fs.StringVar(&cfg.AcceptEncoding, "accept-encoding", "", "send this Accept-Encoding (e.g. gzip, zstd); answers are measured as sent, not decoded")
+	fs.DurationVar(&cfg.Every, "every", 0, "pace each client: one request every this long (e.g. 100ms), instead of back to back")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -10,6 +10,11 @@
 //     served when Covage fails with an outage (5xx, timeout, network error,
 //     429, open circuit, unreadable body); the caller's context is told
 //     through the reporter installed with WithStaleReporter.
+//   - For Config.SWR after it expires, a value is served at once while one
+//     background refresh per key brings a new one (refresh.go); lists read
+//     within their TTL are refreshed shortly before they expire
+//     (Config.RefreshAhead, Run), and Prefetch fetches every list.
+//   - A lookup Covage answers 404 is remembered for Config.NotFoundTTL.
 //
 // Every key holds the upstream's CredentialID for the caller's context, so
 // two callers with different credentials never share a value or a call.
@@ -23,6 +28,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"strings"
 	"sync"
@@ -58,6 +64,11 @@ const (
 	DefaultStaleTTL    = 24 * time.Hour
 	DefaultMaxEntries  = 10000
 	DefaultCallTimeout = 30 * time.Second
+	// DefaultSWR and DefaultNotFoundTTL are the defaults the configuration
+	// applies; in Config, zero turns each off.
+	DefaultSWR                = time.Minute
+	DefaultNotFoundTTL        = time.Minute
+	DefaultRefreshConcurrency = 4
 )
 
 // Config configures a Cache. The zero value is usable.
@@ -81,6 +92,30 @@ type Config struct {
 	CallTimeout time.Duration
 	// Hooks are called on every lookup, e.g. to count in metrics.
 	Hooks Hooks
+
+	// SWR is how long after it expires a value is still served at once,
+	// while one background refresh per key fetches a new one; off when 0.
+	// Once a refresh has failed, the entry is served only under the
+	// stale-if-error rules (StaleTTL).
+	SWR time.Duration
+	// RefreshAhead refreshes, shortly before it expires, every list read
+	// within its TTL, so hot lists never expire (Run does it).
+	RefreshAhead bool
+	// NotFoundTTL is how long a lookup Covage answered 404 (a billing site
+	// that does not exist) is remembered; off when 0. An endpoint whose TTL
+	// is 0 never remembers one.
+	NotFoundTTL time.Duration
+	// RefreshConcurrency bounds the background refreshes running at once;
+	// DefaultRefreshConcurrency when 0. A refresh that finds no room is
+	// skipped, and the next lookup or tick tries again.
+	RefreshConcurrency int
+	// CallerCredentials says that every call's credential comes from the
+	// caller's context (pass-through): there is none outside a request, so
+	// refresh-ahead and Prefetch do nothing, and an SWR refresh uses the
+	// context of the request that found the entry expired.
+	CallerCredentials bool
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
 }
 
 // Hooks observe the cache. Each is optional, called synchronously with the
@@ -90,6 +125,8 @@ type Hooks struct {
 	OnMiss  func(endpoint string) // Covage was asked (or a shared call joined)
 	OnStale func(endpoint string) // a stale value was served instead of an error
 	OnEvict func(endpoint string) // an entry was evicted to make room
+	// OnRevalidate: an expired value was served while it is refreshed.
+	OnRevalidate func(endpoint string)
 }
 
 // Stats are the cache's counters since it was built.
@@ -100,6 +137,10 @@ type Stats struct {
 	Stale     uint64 // stale values served instead of an error
 	Evictions uint64 // entries evicted to make room
 	Entries   int    // entries held now
+	// Revalidated counts expired values served at once (SWR), Refreshes
+	// the background refresh calls started (SWR and refresh-ahead), and
+	// NotFound the remembered 404s served.
+	Revalidated, Refreshes, NotFound uint64
 }
 
 // Cache wraps an Upstream. It implements the loaders' Upstream interface
@@ -109,16 +150,30 @@ type Cache struct {
 	cfg   Config
 	lru   *lru.Cache[string, *entry]
 	group singleflight.Group
+	bg    background
 
 	hits, misses, coalesced, stale, evictions atomic.Uint64
+	revalidated, refreshes, notFound          atomic.Uint64
 }
 
-// entry is one cached value. It is never modified once stored.
+// entry is one cached value, or a remembered 404 (err set). Its fields are
+// never modified once stored, except the atomics, which only track use.
 type entry struct {
 	val        any
+	err        error // the 404, for a remembered not-found
 	stored     time.Time
 	expires    time.Time
-	staleUntil time.Time
+	swrUntil   time.Time // served at once while refreshed, until then
+	staleUntil time.Time // served when Covage fails, until then
+	// refetch asks Covage again for this key, through the same shared call
+	// as a miss; refresh-ahead uses it.
+	refetch func(context.Context) (any, error)
+	// readAt is when a lookup last read the entry (UnixNano), so that
+	// refresh-ahead keeps only what is in use warm.
+	readAt atomic.Int64
+	// refreshFailed is set when a background refresh failed: from then on
+	// the entry is served only as stale-if-error allows, and marked so.
+	refreshFailed atomic.Bool
 }
 
 // New wraps up.
@@ -126,7 +181,7 @@ func New(up Upstream, cfg Config) (*Cache, error) {
 	if up == nil {
 		return nil, errors.New("cache: nil upstream")
 	}
-	if cfg.DefaultTTL < 0 || cfg.MaxEntries < 0 || cfg.CallTimeout < 0 {
+	if cfg.DefaultTTL < 0 || cfg.MaxEntries < 0 || cfg.CallTimeout < 0 || cfg.SWR < 0 || cfg.NotFoundTTL < 0 || cfg.RefreshConcurrency < 0 {
 		return nil, errors.New("cache: negative setting")
 	}
 	for ep, ttl := range cfg.TTL {
@@ -147,7 +202,14 @@ func New(up Upstream, cfg Config) (*Cache, error) {
 	if cfg.CallTimeout == 0 {
 		cfg.CallTimeout = DefaultCallTimeout
 	}
+	if cfg.RefreshConcurrency == 0 {
+		cfg.RefreshConcurrency = DefaultRefreshConcurrency
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	c := &Cache{up: up, cfg: cfg}
+	c.bg.init(cfg.RefreshConcurrency)
 	l, err := lru.NewWithEvict(cfg.MaxEntries, c.evicted)
 	if err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
@@ -174,6 +236,10 @@ func (c *Cache) Stats() Stats {
 		Stale:     c.stale.Load(),
 		Evictions: c.evictions.Load(),
 		Entries:   c.lru.Len(),
+
+		Revalidated: c.revalidated.Load(),
+		Refreshes:   c.refreshes.Load(),
+		NotFound:    c.notFound.Load(),
 	}
 }
 
@@ -199,8 +265,8 @@ func (c *Cache) Businesses(ctx context.Context) ([]*domain.Business, error) {
 	return lookup(ctx, c, covage.EndpointBusiness, "", c.up.Businesses)
 }
 
-// BillingSite is Upstream.BillingSite, cached. Not-found answers are not
-// cached.
+// BillingSite is Upstream.BillingSite, cached. A not-found answer is
+// remembered for Config.NotFoundTTL.
 func (c *Cache) BillingSite(ctx context.Context, code string) (*domain.BillingSite, error) {
 	return lookup(ctx, c, covage.EndpointBillingSite, url.QueryEscape(code), func(ctx context.Context) (*domain.BillingSite, error) {
 		return c.up.BillingSite(ctx, code)
@@ -233,25 +299,39 @@ func (c *Cache) ttl(endpoint string) time.Duration {
 // errPanic is what callers of a shared call see when it panicked.
 var errPanic = errors.New("cache: upstream call panicked")
 
-// lookup answers one call: a fresh entry, else the shared upstream call,
-// else (on an outage) the stale entry.
+// lookup answers one call: a fresh entry; else, within the SWR window, the
+// expired entry at once while a background refresh runs; else the shared
+// upstream call; else (on an outage) the stale entry.
 func lookup[T any](ctx context.Context, c *Cache, endpoint, query string, fetch func(context.Context) (T, error)) (T, error) {
 	var zero T
 	// The credential comes first after the endpoint, so no query text can
 	// make two identities' keys collide; neither part holds a NUL.
 	key := endpoint + "\x00" + c.up.CredentialID(ctx) + "\x00" + query
 	ttl := c.ttl(endpoint)
+	refetch := func(ctx context.Context) (any, error) { return fetch(ctx) }
 
 	reads := readsOf(ctx)
-	var stale *entry
+	var seen, stale *entry
 	if ttl > 0 {
 		if e, ok := c.lru.Get(key); ok {
-			now := time.Now()
+			now := c.cfg.Now()
+			e.readAt.Store(now.UnixNano())
 			if now.Before(e.expires) {
 				c.hits.Add(1)
 				c.hook(c.cfg.Hooks.OnHit, endpoint)
 				reads.add(c, key, e)
-				return e.val.(T), nil
+				return answer[T](c, e)
+			}
+			seen = e
+			if now.Before(e.swrUntil) && !e.refreshFailed.Load() {
+				// Served at once, not as stale: a refresh is on its way. The
+				// answer is not reusable by the response cache, and its
+				// freshness is nil.
+				c.revalidated.Add(1)
+				c.hook(c.cfg.Hooks.OnRevalidate, endpoint)
+				reads.uncached()
+				c.refresh(ctx, key, endpoint, e)
+				return answer[T](c, e)
 			}
 			if now.Before(e.staleUntil) {
 				stale = e
@@ -262,38 +342,7 @@ func lookup[T any](ctx context.Context, c *Cache, endpoint, query string, fetch 
 	c.hook(c.cfg.Hooks.OnMiss, endpoint)
 
 	leader := false
-	ch := c.group.DoChan(key, func() (v any, err error) {
-		leader = true
-		// singleflight re-panics in a goroutine of its own, which would
-		// stop the process: turn a panic into an error instead.
-		defer func() {
-			if r := recover(); r != nil {
-				v, err = nil, fmt.Errorf("%w: %v", errPanic, r)
-			}
-		}()
-		// A call that finished between this caller's lookup and now has
-		// stored a fresh value: use it rather than ask again.
-		if ttl > 0 {
-			if e, ok := c.lru.Peek(key); ok && time.Now().Before(e.expires) {
-				leader = false
-				return e, nil
-			}
-		}
-		// The call outlives any one caller: a caller that gives up must not
-		// fail it for the others.
-		callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.CallTimeout)
-		defer cancel()
-		val, err := fetch(callCtx)
-		if err != nil {
-			return nil, err
-		}
-		now := time.Now()
-		e := &entry{val: val, stored: now, expires: now.Add(ttl), staleUntil: now.Add(ttl + c.cfg.StaleTTL)}
-		if ttl > 0 {
-			c.lru.Add(key, e)
-		}
-		return e, nil
-	})
+	ch := c.call(ctx, key, endpoint, ttl, seen, refetch, &leader)
 
 	select {
 	case r := <-ch:
@@ -302,12 +351,13 @@ func lookup[T any](ctx context.Context, c *Cache, endpoint, query string, fetch 
 		}
 		if r.Err == nil {
 			e := r.Val.(*entry)
+			e.readAt.Store(c.cfg.Now().UnixNano())
 			if ttl > 0 {
 				reads.add(c, key, e)
 			} else {
 				reads.uncached()
 			}
-			return e.val.(T), nil
+			return answer[T](c, e)
 		}
 		reads.uncached()
 		if errors.Is(r.Err, covage.ErrUnauthenticated) {
@@ -350,12 +400,76 @@ func (c *Cache) forget(credential string) {
 	}
 }
 
+// answer returns an entry's value, or its remembered 404.
+func answer[T any](c *Cache, e *entry) (T, error) {
+	if e.err != nil {
+		c.notFound.Add(1)
+		var zero T
+		return zero, e.err
+	}
+	return e.val.(T), nil
+}
+
+// call starts, or joins, the one shared upstream call for key: misses and
+// background refreshes alike go through it, so they coalesce (and anything
+// that guards a call, such as a lease, guards both). seen is the entry the
+// caller found, if any: when another entry has been stored since and is
+// fresh, it is the answer, and Covage is not asked again. leader, when not
+// nil, is set when this caller's call ran.
+func (c *Cache) call(ctx context.Context, key, endpoint string, ttl time.Duration, seen *entry, fetch func(context.Context) (any, error), leader *bool) <-chan singleflight.Result {
+	return c.group.DoChan(key, func() (v any, err error) {
+		if leader != nil {
+			*leader = true
+		}
+		// singleflight re-panics in a goroutine of its own, which would
+		// stop the process: turn a panic into an error instead.
+		defer func() {
+			if r := recover(); r != nil {
+				v, err = nil, fmt.Errorf("%w: %v", errPanic, r)
+			}
+		}()
+		// A call that finished between this caller's lookup and now has
+		// stored a fresh value: use it rather than ask again.
+		if ttl > 0 {
+			if e, ok := c.lru.Peek(key); ok && e != seen && c.cfg.Now().Before(e.expires) {
+				if leader != nil {
+					*leader = false
+				}
+				return e, nil
+			}
+		}
+		// The call outlives any one caller: a caller that gives up must not
+		// fail it for the others.
+		callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.CallTimeout)
+		defer cancel()
+		val, err := fetch(callCtx)
+		now := c.cfg.Now()
+		if err != nil {
+			if ttl > 0 && c.cfg.NotFoundTTL > 0 && errors.Is(err, covage.ErrNotFound) {
+				// A 404 is an answer: remember it, so that an unknown code
+				// does not cost a call on every request. It is never served
+				// as stale.
+				exp := now.Add(c.cfg.NotFoundTTL)
+				e := &entry{err: err, stored: now, expires: exp, swrUntil: exp.Add(c.cfg.SWR), staleUntil: exp, refetch: fetch}
+				c.store(key, endpoint, e)
+			}
+			return nil, err
+		}
+		exp := now.Add(ttl)
+		e := &entry{val: val, stored: now, expires: exp, swrUntil: exp.Add(c.cfg.SWR), staleUntil: exp.Add(c.cfg.StaleTTL), refetch: fetch}
+		if ttl > 0 {
+			c.store(key, endpoint, e)
+		}
+		return e, nil
+	})
+}
+
 // serveStale counts and reports a stale answer, and returns its value.
 func (c *Cache) serveStale(ctx context.Context, endpoint string, e *entry) any {
 	c.stale.Add(1)
 	c.hook(c.cfg.Hooks.OnStale, endpoint)
 	if report, ok := ctx.Value(reporterKey{}).(StaleReporter); ok {
-		report(ctx, endpoint, time.Since(e.stored))
+		report(ctx, endpoint, c.cfg.Now().Sub(e.stored))
 	}
 	return e.val
 }
@@ -419,6 +533,9 @@ func WithReads(ctx context.Context) (context.Context, *Reads) {
 	return context.WithValue(ctx, readsKey{}, r), r
 }
 
+// ReadsOf returns the Reads ctx records into, or nil.
+func ReadsOf(ctx context.Context) *Reads { return readsOf(ctx) }
+
 func readsOf(ctx context.Context) *Reads {
 	r, _ := ctx.Value(readsKey{}).(*Reads)
 	return r
@@ -470,7 +587,7 @@ func (r *Reads) Current() bool {
 	if r.cache == nil {
 		return true // nothing was read
 	}
-	now := time.Now()
+	now := r.cache.cfg.Now()
 	for i, key := range r.keys {
 		e, ok := r.cache.lru.Get(key)
 		if !ok || e != r.entries[i] || !now.Before(e.expires) {
@@ -478,4 +595,23 @@ func (r *Reads) Current() bool {
 		}
 	}
 	return true
+}
+
+// FreshFor is how much longer the answer built from the reads stays fresh:
+// the smallest remaining freshness of the entries read. It is 0 when
+// nothing was read or a lookup was answered otherwise (an error, a stale
+// or revalidated value, an endpoint whose TTL is 0), since such an answer
+// vouches for nothing. Call it only after Seal.
+func (r *Reads) FreshFor() time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.other || r.cache == nil {
+		return 0
+	}
+	now := r.cache.cfg.Now()
+	least := time.Duration(math.MaxInt64)
+	for _, e := range r.entries {
+		least = min(least, e.expires.Sub(now))
+	}
+	return max(least, 0)
 }

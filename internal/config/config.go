@@ -68,6 +68,9 @@ type Config struct {
 	// Callers holds caller authentication and the trusted proxies
 	// (callers.go).
 	Callers Callers
+	// Freshness holds SWR, refresh-ahead, prefetch and the 404 TTL
+	// (freshness.go).
+	Freshness Freshness
 }
 
 // Demo reports whether the gateway runs against its built-in upstream.
@@ -123,6 +126,7 @@ func Load(getenv func(string) string) (Config, error) {
 			p.fail("PPROF=true in production needs ADMIN_PORT: profiles are never served on the public port")
 		}
 	}
+	c.Freshness = p.freshness()
 	p.url("COVAGE_API_URL", c.CovageURL)
 	p.url("COVAGE_TOKEN_URL", c.TokenURL)
 	oauth := c.TokenURL != "" || c.Username != "" || c.Password != ""

@@ -53,6 +53,10 @@ type Options struct {
 	// data is served to it, and a refused one is refused at once for 30 s.
 	// Nil leaves every check to the upstream calls themselves.
 	VerifyBearer func(ctx context.Context) error
+	// CallerSpecific says that answers depend on the caller (caller
+	// authentication): HTTP caches are told to keep them private and to
+	// vary on Authorization. PassThrough implies it.
+	CallerSpecific bool
 
 	// Metrics receives the gateway's metrics and serves /metrics; a private
 	// registry when nil (observe.go).
@@ -94,9 +98,13 @@ func New(opts Options) http.Handler {
 		}
 		query = passThrough(verifier, query)
 	}
-	mux.Handle("/query", opts.observe(guardHTTP(opts.Security, opts.Logger, query)))
+	// Compression is outermost, so that every answer, refusals included,
+	// is compressed and varies on Accept-Encoding (compress.go,
+	// httpcaching.go).
+	comp := newCompression()
+	mux.Handle("/query", deliverQuery(opts.PassThrough || opts.CallerSpecific, comp, opts.observe(guardHTTP(opts.Security, opts.Logger, query))))
 	if !opts.Security.DisablePlayground {
-		mountPlayground(mux)
+		mountPlayground(mux, comp.plain)
 	}
 	mountProbes(mux, opts)
 	mux.Handle("GET /version", opts.Build.Handler())

@@ -55,13 +55,14 @@ func mountOperations(mux *http.ServeMux, o Options) {
 	}
 }
 
-// mountPlayground serves the Playground and its assets from the binary.
-func mountPlayground(mux *http.ServeMux) {
+// mountPlayground serves the Playground and its assets from the binary,
+// compressed by compress.
+func mountPlayground(mux *http.ServeMux, compress func(http.Handler) http.HandlerFunc) {
 	page, assets, err := playground.New("Covage GraphQL", "/query")
 	if err != nil {
 		// The assets are embedded at build time: this is a build defect.
 		panic(err)
 	}
-	mux.Handle("GET /{$}", page)
-	mux.Handle("GET "+playground.AssetPath, assets)
+	mux.Handle("GET /{$}", compress(page))
+	mux.Handle("GET "+playground.AssetPath, compress(assets))
 }

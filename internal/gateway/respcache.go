@@ -47,7 +47,18 @@ type responseCache struct {
 type cachedResponse struct {
 	data  json.RawMessage
 	reads *cache.Reads
+	// etag is the ETag of the answer's body, computed once.
+	etag string
+	// key is the entry's key in the cache.
+	key [sha256.Size]byte
+	// gzip and zstd are the body as sent with each encoding, kept the first
+	// time one is sent (compress.go), so that a warm answer is never
+	// compressed twice; guarded by responseCache.mu.
+	gzip, zstd []byte
 }
+
+// size is the bytes an entry holds: its data and its encodings.
+func (r *cachedResponse) size() int64 { return int64(len(r.data) + len(r.gzip) + len(r.zstd)) }
 
 var (
 	_ graphql.HandlerExtension    = (*responseCache)(nil)
@@ -59,7 +70,7 @@ func newResponseCache(cfg ResponseCache, identity func(context.Context) string) 
 	// Entries are bounded by the bytes of their data, below, and by count,
 	// so that many tiny answers cannot grow the bookkeeping (a few hundred
 	// bytes per entry) without bound.
-	rc.lru, _ = lru.NewWithEvict(maxResponses, func(_ [sha256.Size]byte, r *cachedResponse) { rc.bytes -= int64(len(r.data)) })
+	rc.lru, _ = lru.NewWithEvict(maxResponses, func(_ [sha256.Size]byte, r *cachedResponse) { rc.bytes -= r.size() })
 	return rc
 }
 
@@ -83,13 +94,22 @@ func (rc *responseCache) InterceptResponse(ctx context.Context, next graphql.Res
 	rc.mu.Lock()
 	hit, found := rc.lru.Get(key)
 	rc.mu.Unlock()
+	st := deliveryOf(ctx)
 	if found && hit.reads.Current() {
 		rc.event("hit")
+		if st != nil {
+			st.rc, st.cached, st.reads = rc, hit, hit.reads
+		}
 		return &graphql.Response{Data: hit.data}
 	}
 	rc.event("miss")
 
-	ctx, reads := cache.WithReads(ctx)
+	// The transport records the request's reads for Cache-Control; they are
+	// the ones this answer was built from.
+	reads := cache.ReadsOf(ctx)
+	if reads == nil {
+		ctx, reads = cache.WithReads(ctx)
+	}
 	resp := next(ctx)
 	reusable := reads.Seal()
 	if resp == nil || !reusable || len(resp.Errors) > 0 || len(resp.Extensions) > 0 ||
@@ -100,9 +120,13 @@ func (rc *responseCache) InterceptResponse(ctx context.Context, next graphql.Res
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	if old, ok := rc.lru.Peek(key); ok {
-		rc.bytes -= int64(len(old.data))
+		rc.bytes -= old.size()
 	}
-	rc.lru.Add(key, &cachedResponse{data: resp.Data, reads: reads})
+	entry := &cachedResponse{key: key, data: resp.Data, reads: reads, etag: etagOf([]byte(`{"data":`), resp.Data, []byte(`}`))}
+	if st != nil {
+		st.rc, st.cached = rc, entry
+	}
+	rc.lru.Add(key, entry)
 	rc.bytes += int64(len(resp.Data))
 	for rc.bytes > rc.cfg.MaxBytes {
 		rc.lru.RemoveOldest()
@@ -133,5 +157,37 @@ func (rc *responseCache) key(ctx context.Context, oc *graphql.OperationContext) 
 func (rc *responseCache) event(result string) {
 	if rc.cfg.OnEvent != nil {
 		rc.cfg.OnEvent(result)
+	}
+}
+
+// encoded returns the body of e as sent with encoding, if kept.
+func (rc *responseCache) encoded(e *cachedResponse, encoding string) []byte {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if encoding == encodingGzip {
+		return e.gzip
+	}
+	return e.zstd
+}
+
+// keepEncoded keeps the body of e as sent with encoding, counted in the
+// cache's bytes, while e is still cached.
+func (rc *responseCache) keepEncoded(e *cachedResponse, encoding string, body []byte) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if !rc.lru.Contains(e.key) {
+		return
+	}
+	switch {
+	case encoding == encodingGzip && e.gzip == nil:
+		e.gzip = body
+	case encoding == encodingZstd && e.zstd == nil:
+		e.zstd = body
+	default:
+		return
+	}
+	rc.bytes += int64(len(body))
+	for rc.bytes > rc.cfg.MaxBytes {
+		rc.lru.RemoveOldest()
 	}
 }

@@ -41,8 +41,12 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 		w.Header().Set("Content-Type", mediaJSON)
 	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
 	b, _ := json.Marshal(graphql.Response{Errors: gqlerror.List{{Message: msg, Extensions: map[string]any{"code": code}}}})
+	// An error is never to be stored (httpcaching.go), but is named like
+	// every other answer.
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("ETag", etagOf(b))
+	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
 
@@ -89,15 +93,15 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 		if media == mediaGraphQLResponse {
 			status = http.StatusBadRequest
 		}
-		writeJSON(w, status, exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs))
+		writeRefusal(w, status, exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs))
 		return
 	}
 	if r.Method == http.MethodGet && rc.Operation.Operation != ast.Query {
 		refuseGETMutation(w)
 		return
 	}
-	responses, ctx := exec.DispatchOperation(ctx, rc)
-	writeJSON(w, http.StatusOK, responses(ctx))
+	responses, ctx := exec.DispatchOperation(withReads(ctx), rc)
+	deliver(w, r, http.StatusOK, responses(ctx), rc.Operation.Operation == ast.Query)
 }
 
 func refuseGETMutation(w http.ResponseWriter) {
@@ -221,7 +225,10 @@ func negotiate(accept string) (string, bool) {
 // of the gateway's CPU. Only errors and extensions, which are small, are
 // encoded here. Unlike json.Marshal, '<', '>' and '&' in the data are not
 // escaped to \u003c and so on; both are the same JSON value.
-func writeJSON(w http.ResponseWriter, status int, resp *graphql.Response) {
+//
+// etag names the body: it is given the body's parts and its answer is
+// sent as the ETag header.
+func writeJSON(w http.ResponseWriter, status int, resp *graphql.Response, etag func(...[]byte) string) {
 	head, tail, err := frame(resp)
 	data := []byte(resp.Data)
 	if err != nil {
@@ -230,6 +237,7 @@ func writeJSON(w http.ResponseWriter, status int, resp *graphql.Response) {
 	} else if len(data) == 0 {
 		data = []byte("null")
 	}
+	w.Header().Set("ETag", etag(head, data, tail))
 	w.Header().Set("Content-Length", strconv.Itoa(len(head)+len(data)+len(tail)))
 	w.WriteHeader(status)
 	for _, b := range [][]byte{head, data, tail} {

@@ -35,7 +35,7 @@ func TestWriteJSONMatchesMarshal(t *testing.T) {
 				t.Fatal(err)
 			}
 			rec := httptest.NewRecorder()
-			writeJSON(rec, 200, resp)
+			writeJSON(rec, 200, resp, etagOf)
 			if got := rec.Body.Bytes(); !bytes.Equal(got, want) {
 				t.Fatalf("writeJSON wrote\n%s\njson.Marshal writes\n%s", got, want)
 			}
@@ -51,7 +51,7 @@ func TestWriteJSONMatchesMarshal(t *testing.T) {
 func TestWriteJSONKeepsHTMLCharacters(t *testing.T) {
 	resp := &graphql.Response{Data: json.RawMessage(`{"label":"A & B <c>"}`)}
 	rec := httptest.NewRecorder()
-	writeJSON(rec, 400, resp)
+	writeJSON(rec, 400, resp, etagOf)
 	if rec.Code != 400 {
 		t.Fatalf("status %d, want 400", rec.Code)
 	}

@@ -84,6 +84,10 @@ type Readiness struct {
 	Timeout time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Warming, when set, reports that the start-up prefetch is still
+	// running: the gateway is not ready yet. It must stop reporting so
+	// after a bounded time, whatever Covage does.
+	Warming func() bool
 }
 
 // Report statuses.
@@ -149,6 +153,13 @@ func (r Readiness) Check(ctx context.Context) Report {
 	}
 	if r.Auth != nil {
 		degrade("auth", r.Auth(ctx))
+	}
+	if r.Warming != nil && r.Warming() {
+		// READY_AFTER_PREFETCH: hold traffic while the start-up prefetch
+		// runs; the prefetch bounds itself, so a Covage outage cannot keep
+		// the replica out for long.
+		rep.Status = StatusNotReady
+		rep.Checks["prefetch"] = "fetching Covage's lists"
 	}
 	if r.LastSuccess != nil && r.Probe != nil {
 		if last := r.LastSuccess(); !last.IsZero() && now().Sub(last) < fresh {

@@ -113,3 +113,15 @@ func TestReadiness(t *testing.T) {
 		})
 	}
 }
+
+func TestReadinessWaitsForWarming(t *testing.T) {
+	warming := true
+	r := Readiness{Warming: func() bool { return warming }}
+	rep := r.Check(context.Background())
+	require.Equal(t, "not ready", rep.Status)
+	require.Equal(t, "fetching Covage's lists", rep.Checks["prefetch"])
+	warming = false
+	rep = r.Check(context.Background())
+	require.Equal(t, "ready", rep.Status)
+	require.NotContains(t, rep.Checks, "prefetch")
+}

@@ -41,6 +41,13 @@ type Config struct {
 	// StatsURL, when set, is the demo upstream's /_demo/stats, read before
 	// and after the window for the upstream calls per request.
 	StatsURL string
+	// AcceptEncoding, when set, is sent as Accept-Encoding; the answer is
+	// read as sent, never decoded, so RespBytes is the size on the wire.
+	// Unset, none is sent and answers come uncompressed.
+	AcceptEncoding string
+	// Every, when set, paces each client: one request starts every Every
+	// (open loop, as a page polling), instead of one right after another.
+	Every time.Duration
 }
 
 // Result is what a run measured.
@@ -89,7 +96,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		wg.Go(func() {
 			var buf bytes.Buffer
 			for range cfg.Warmup {
-				if err := post(ctx, client, cfg.URL, body, &buf); err != nil {
+				if err := post(ctx, client, cfg, body, &buf); err != nil {
 					warmErrs[i] = err
 					return
 				}
@@ -127,9 +134,17 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		wg.Go(func() {
 			w := &workers[i]
 			var buf bytes.Buffer
+			next := time.Now()
 			for time.Now().Before(deadline) && ctx.Err() == nil {
+				if cfg.Every > 0 {
+					time.Sleep(time.Until(next))
+					next = next.Add(cfg.Every)
+					if !time.Now().Before(deadline) {
+						break
+					}
+				}
 				t0 := time.Now()
-				err := post(ctx, client, cfg.URL, body, &buf)
+				err := post(ctx, client, cfg, body, &buf)
 				w.lat = append(w.lat, time.Since(t0))
 				if err != nil {
 					w.errs++
@@ -193,12 +208,15 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 
 // post sends one GraphQL request; a non-200 status or a GraphQL error in
 // the body is an error. The body is read whole into buf and not decoded.
-func post(ctx context.Context, c *http.Client, url string, body []byte, buf *bytes.Buffer) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+func post(ctx context.Context, c *http.Client, cfg Config, body []byte, buf *bytes.Buffer) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.URL, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if cfg.AcceptEncoding != "" {
+		req.Header.Set("Accept-Encoding", cfg.AcceptEncoding)
+	}
 	resp, err := c.Do(req)
 	if err != nil {
 		return err
@@ -211,7 +229,7 @@ func post(ctx context.Context, c *http.Client, url string, body []byte, buf *byt
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("status %d: %.200s", resp.StatusCode, buf.Bytes())
 	}
-	if bytes.Contains(buf.Bytes(), []byte(`"errors":`)) {
+	if resp.Header.Get("Content-Encoding") == "" && bytes.Contains(buf.Bytes(), []byte(`"errors":`)) {
 		return fmt.Errorf("graphql errors: %.200s", buf.Bytes())
 	}
 	return nil
