@@ -222,6 +222,19 @@ func (c *Cache) SiteConnectionTypes(ctx context.Context) ([]*domain.SiteConnecti
 	return lookup(ctx, c, covage.EndpointSiteConnection, "", c.up.SiteConnectionTypes)
 }
 
+// Peek returns the value held for endpoint and query (the canonical query
+// the typed methods use) under ctx's credential, fresh or stale, without
+// calling upstream, counting a hit or a miss, or refreshing its place in
+// the LRU. It is for estimates, such as the cost of an operation, never for
+// answers.
+func (c *Cache) Peek(ctx context.Context, endpoint, query string) (any, bool) {
+	e, ok := c.lru.Peek(endpoint + "\x00" + c.up.CredentialID(ctx) + "\x00" + query)
+	if !ok || !time.Now().Before(e.staleUntil) {
+		return nil, false
+	}
+	return e.val, true
+}
+
 // ttl is the endpoint's TTL.
 func (c *Cache) ttl(endpoint string) time.Duration {
 	if ttl, ok := c.cfg.TTL[endpoint]; ok {

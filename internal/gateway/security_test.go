@@ -140,15 +140,25 @@ func TestHostileInputs(t *testing.T) {
 			return post(t, "{ projects { "+strings.Repeat("code ", 20000)+"} }", nil)
 		}, 200, gateway.CodeTokenLimit, "token limit"},
 		{"lists multiplying cost", func(t testing.TB) request {
-			return post(t, "{ projects { ennis { projects { ennis { projects { ennis { code } } } } } } }", nil)
-		}, 200, gateway.CodeCostLimit, "cost limit of 10000"},
+			return post(t, "{ projects { ennis { projects { ennis { projects { ennis { projects { ennis { projects { code } } } } } } } } } }", nil)
+		}, 200, gateway.CodeCostLimit, "cost limit of 1000000"},
 		{"5,000 billing-site codes", func(t testing.TB) request {
 			codes := make([]string, 5000)
 			for i := range codes {
 				codes[i] = "C" + strconv.Itoa(i)
 			}
 			return post(t, "query($c: [String!]!) { billingSites(codes: $c) { code description } }", map[string]any{"c": codes})
-		}, 200, gateway.CodeCostLimit, "cost limit"},
+		}, 200, gateway.CodeInputLimit, "billingSites(codes:) has 5000 elements, more than the limit of 100"},
+		{"101 billing-site codes selecting only __typename", func(t testing.TB) request {
+			codes := make([]string, 101)
+			for i := range codes {
+				codes[i] = "C" + strconv.Itoa(i)
+			}
+			return post(t, "query($c: [String!]!) { billingSites(codes: $c) { __typename } }", map[string]any{"c": codes})
+		}, 200, gateway.CodeInputLimit, "has 101 elements, more than the limit of 100"},
+		{"101 literal billing-site codes", func(t testing.TB) request {
+			return post(t, `{ billingSites(codes: [`+strings.TrimSuffix(repeat(101, `"C%d",`), ",")+`]) { code } }`, nil)
+		}, 200, gateway.CodeInputLimit, "has 101 elements"},
 		{"5 MiB body", func(t testing.TB) request {
 			return request{header: jsonHeader, body: strings.NewReader(fiveMiB)}
 		}, 413, gateway.CodePayloadTooLarge, "body limit of 1048576 bytes"},

@@ -1,0 +1,147 @@
+package gateway
+
+import (
+	"context"
+	"sync"
+
+	"github.com/covage/gateway/graph"
+	"github.com/covage/gateway/internal/cache"
+	"github.com/covage/gateway/internal/covage"
+	"github.com/covage/gateway/internal/domain"
+)
+
+// cachedSizes estimates list sizes from what the shared cache holds under
+// the caller's credential: the length of a cached list, and for a relation
+// the average number of children per parent. A list the cache does not
+// hold yet is unknown, and the cost limit assumes COST_LIST_SIZE items.
+// Filtered root lists are estimated by the unfiltered list, an upper
+// bound.
+type cachedSizes struct {
+	c *cache.Cache
+
+	mu sync.Mutex
+	// averages remembers each relation's average by the identity of the
+	// two cached lists it was computed from (cached values never change),
+	// so the O(n) count runs once per cache entry, not per request.
+	averages map[averageKey]int
+}
+
+type averageKey struct {
+	relation         string
+	parents, kids    any // the first element of each list, as identity
+	nParents, nChild int
+}
+
+// maxAverages bounds the remembered averages; the map is cleared whole
+// when full (entries are cheap to recompute).
+const maxAverages = 256
+
+// listSizes returns the estimators of the schema's list fields for the
+// shared cache c, or nil without one.
+func listSizes(up any) graph.ListSizes {
+	c, ok := up.(*cache.Cache)
+	if !ok {
+		return nil
+	}
+	s := &cachedSizes{c: c, averages: map[averageKey]int{}}
+	length := func(endpoint, query string) graph.ListEstimator {
+		return func(ctx context.Context, _ map[string]any) (int, bool) { return s.length(ctx, endpoint, query) }
+	}
+	allProjects := covage.ProjectQuery(domain.ProjectFilter{}).Encode()
+	allEnnis := covage.EnniQuery(domain.EnniFilter{}).Encode()
+	return graph.ListSizes{
+		"Query.projects":            length(covage.EndpointProject, allProjects),
+		"Query.ennis":               length(covage.EndpointEnni, allEnnis),
+		"Query.businesses":          length(covage.EndpointBusiness, ""),
+		"Query.terminateReasons":    length(covage.EndpointTerminateReason, ""),
+		"Query.changeReasons":       length(covage.EndpointChangeReason, ""),
+		"Query.siteConnectionTypes": length(covage.EndpointSiteConnection, ""),
+		"Project.ennis": func(ctx context.Context, _ map[string]any) (int, bool) {
+			return s.average(ctx, "Project.ennis", func(ps []*domain.Project, es []*domain.Enni) int {
+				return averageChildren(ps, es, func(p *domain.Project) *string { return p.ClientCode }, func(e *domain.Enni) *string { return e.ShortName })
+			})
+		},
+		"Enni.projects": func(ctx context.Context, _ map[string]any) (int, bool) {
+			return s.average(ctx, "Enni.projects", func(ps []*domain.Project, es []*domain.Enni) int {
+				return averageChildren(es, ps, func(e *domain.Enni) *string { return e.ShortName }, func(p *domain.Project) *string { return p.ClientCode })
+			})
+		},
+	}
+}
+
+// length is the length of the cached list, whatever its element type.
+func (s *cachedSizes) length(ctx context.Context, endpoint, query string) (int, bool) {
+	v, ok := s.c.Peek(ctx, endpoint, query)
+	if !ok {
+		return 0, false
+	}
+	switch l := v.(type) {
+	case []*domain.Project:
+		return len(l), true
+	case []*domain.Enni:
+		return len(l), true
+	case []*domain.Business:
+		return len(l), true
+	case []*domain.TerminateReason:
+		return len(l), true
+	case []*domain.ChangeReason:
+		return len(l), true
+	case []*domain.SiteConnectionType:
+		return len(l), true
+	}
+	return 0, false
+}
+
+// average is a relation's average children per parent, computed by count
+// from the cached unfiltered project and door lists, when both are held.
+func (s *cachedSizes) average(ctx context.Context, relation string, count func([]*domain.Project, []*domain.Enni) int) (int, bool) {
+	pv, ok1 := s.c.Peek(ctx, covage.EndpointProject, covage.ProjectQuery(domain.ProjectFilter{}).Encode())
+	ev, ok2 := s.c.Peek(ctx, covage.EndpointEnni, covage.EnniQuery(domain.EnniFilter{}).Encode())
+	ps, ok3 := pv.([]*domain.Project)
+	es, ok4 := ev.([]*domain.Enni)
+	if !ok1 || !ok2 || !ok3 || !ok4 {
+		return 0, false
+	}
+	key := averageKey{relation: relation, nParents: len(ps), nChild: len(es)}
+	if len(ps) > 0 {
+		key.parents = ps[0]
+	}
+	if len(es) > 0 {
+		key.kids = es[0]
+	}
+	s.mu.Lock()
+	n, hit := s.averages[key]
+	s.mu.Unlock()
+	if hit {
+		return n, true
+	}
+	n = count(ps, es)
+	s.mu.Lock()
+	if len(s.averages) >= maxAverages {
+		clear(s.averages)
+	}
+	s.averages[key] = n
+	s.mu.Unlock()
+	return n, true
+}
+
+// averageChildren is the average, rounded up, of how many children share
+// each parent's key: the size of a relation's list per parent.
+func averageChildren[P, C any](parents []*P, children []*C, parentKey func(*P) *string, childKey func(*C) *string) int {
+	if len(parents) == 0 {
+		return 0
+	}
+	per := make(map[string]int)
+	for _, c := range children {
+		if k := childKey(c); k != nil {
+			per[*k]++
+		}
+	}
+	total := 0
+	for _, p := range parents {
+		if k := parentKey(p); k != nil {
+			total += per[*k]
+		}
+	}
+	return (total + len(parents) - 1) / len(parents)
+}
