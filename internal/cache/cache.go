@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -281,7 +282,7 @@ func lookup[T any](ctx context.Context, c *Cache, endpoint, query string, fetch 
 		// stop the process: turn a panic into an error instead.
 		defer func() {
 			if r := recover(); r != nil {
-				v, err = nil, fmt.Errorf("%w: %v", errPanic, r)
+				v, err = nil, fmt.Errorf("%w: %v\n%s", errPanic, r, debug.Stack())
 			}
 		}()
 		// A call that finished between this caller's lookup and now has

@@ -3,6 +3,7 @@ package loaders
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/graph-gophers/dataloader/v7"
 
@@ -53,31 +54,60 @@ func (l *Loaders) BillingSite(ctx context.Context, code string) (*domain.Billing
 	})
 }
 
-// BillingSites returns one entry per code, in order; nil where upstream has
-// no such site. Duplicate codes cost nothing, and the first failure is
-// returned with whatever loaded.
-func (l *Loaders) BillingSites(ctx context.Context, codes []string) ([]*domain.BillingSite, error) {
-	sites := make([]*domain.BillingSite, len(codes))
-	errs := make([]error, len(codes))
+// BillingSites returns one entry per code, in order (nil where upstream has
+// no such site), with one error per code (errs is nil when every code
+// loaded), so that a failed code costs only its own entry. Duplicate codes
+// cost nothing. The distinct codes are fetched by at most BillingSitePool
+// workers of this request, whatever the number of codes: no goroutine per
+// code. A panic while fetching one code fails that code alone.
+func (l *Loaders) BillingSites(ctx context.Context, codes []string) (sites []*domain.BillingSite, errs []error) {
+	sites = make([]*domain.BillingSite, len(codes))
+	each := make([]error, len(codes))
 	first := make(map[string]int, len(codes))
-	var wg sync.WaitGroup
+	distinct := make([]int, 0, len(codes))
 	for i, code := range codes {
-		if _, dup := first[code]; dup {
-			continue
+		if _, dup := first[code]; !dup {
+			first[code] = i
+			distinct = append(distinct, i)
 		}
-		first[code] = i
-		wg.Go(func() { sites[i], errs[i] = l.BillingSite(ctx, code) })
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(l.cfg.BillingSitePool, len(distinct)) {
+		wg.Go(func() {
+			for {
+				j := int(next.Add(1)) - 1
+				if j >= len(distinct) {
+					return
+				}
+				i := distinct[j]
+				sites[i], each[i] = l.billingSiteSafe(ctx, codes[i])
+			}
+		})
 	}
 	wg.Wait()
 	for i, code := range codes {
-		sites[i] = sites[first[code]]
-	}
-	for _, code := range codes {
-		if err := errs[first[code]]; err != nil {
-			return sites, err
+		j := first[code]
+		sites[i] = sites[j]
+		if each[j] != nil {
+			if errs == nil {
+				errs = make([]error, len(codes))
+			}
+			errs[i] = each[j]
 		}
 	}
-	return sites, nil
+	return sites, errs
+}
+
+// billingSiteSafe is BillingSite for a pool worker, where a panic would
+// end the process: it becomes the code's error.
+func (l *Loaders) billingSiteSafe(ctx context.Context, code string) (site *domain.BillingSite, err error) {
+	defer func() {
+		if perr := recovered(recover()); perr != nil {
+			site, err = nil, perr
+		}
+	}()
+	return l.BillingSite(ctx, code)
 }
 
 // EnnisOfClients returns, for each client, the doors whose shortName is

@@ -10,7 +10,6 @@ package loaders
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"sync"
 	"time"
@@ -31,9 +30,6 @@ type Upstream interface {
 	ChangeReasons(ctx context.Context) ([]*domain.ChangeReason, error)
 	SiteConnectionTypes(ctx context.Context) ([]*domain.SiteConnectionType, error)
 }
-
-// errPanic is what waiters of a list call see when the call panicked.
-var errPanic = errors.New("upstream call panicked")
 
 // Config tunes batching.
 type Config struct {
@@ -134,8 +130,15 @@ func (z *lazy[K, V]) get(ctx context.Context) *dataloader.Loader[K, V] {
 	return z.loader
 }
 
-// run runs one batch, observed by Config.OnBatch when set.
-func (z *lazy[K, V]) run(ctx context.Context, keys []K) []*dataloader.Result[V] {
+// run runs one batch, observed by Config.OnBatch when set. A panic in the
+// batch answers every key with a *PanicError: batches run in dataloader
+// goroutines and timer callbacks, where a panic would end the process.
+func (z *lazy[K, V]) run(ctx context.Context, keys []K) (results []*dataloader.Result[V]) {
+	defer func() {
+		if err := recovered(recover()); err != nil {
+			results = failAll[V](len(keys), err)
+		}
+	}()
 	if hook := z.cfg.OnBatch; hook != nil {
 		var end func()
 		ctx, end = hook(ctx, z.name, len(keys))

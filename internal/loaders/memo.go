@@ -71,23 +71,19 @@ func remember[T any](ctx context.Context, m *memo, key string, fn func() (T, err
 // started right after sees it.
 func prefetch[T any](m *memo, key string, fn func() (T, error)) {
 	if c, owner := m.begin(key); owner {
-		go func() {
-			// Waiters see errPanic; nothing above this goroutine could
-			// recover a panic, so it stops here rather than the process.
-			defer func() { _ = recover() }()
-			c.run(func() (any, error) { return fn() })
-		}()
+		go c.run(func() (any, error) { return fn() })
 	}
 }
 
-// run fills the call from fn and releases its waiters, even when fn panics;
-// the panic then goes on to the caller's recover.
+// run fills the call from fn and releases its waiters. A panic in fn
+// becomes the call's error (a *PanicError, with its stack) for the owner
+// and every waiter alike: the call may run in a goroutine of its own
+// (prefetch), where a panic would end the process.
 func (c *call) run(fn func() (any, error)) {
 	defer close(c.done)
 	defer func() {
-		if r := recover(); r != nil {
-			c.err = errPanic
-			panic(r)
+		if err := recovered(recover()); err != nil {
+			c.val, c.err = nil, err
 		}
 	}()
 	c.val, c.err = fn()
