@@ -97,7 +97,9 @@ type selected struct {
 	// it: `"code":` or `,"code":`.
 	key   string
 	write any // func(*bytes.Buffer, *T); nil for __typename and relations
-	// A relation: its loader, element type, selection and nullability.
+	// A relation: its field, loader, element type, selection and
+	// nullability.
+	field        graphql.CollectedField
 	load         any
 	child        *leafType
 	childFields  []selected
@@ -259,7 +261,7 @@ func (t *leafType) collectLevel(oc *graphql.OperationContext, sel ast.SelectionS
 			if s.childFields, ok = s.child.collectLevel(oc, f.Selections, false); !ok {
 				return nil, false
 			}
-			s.load, s.nonNullElems = r.load, f.Definition.Type.Elem.NonNull
+			s.field, s.load, s.nonNullElems = f, r.load, f.Definition.Type.Elem.NonNull
 		}
 		out = append(out, s)
 	}
@@ -300,11 +302,17 @@ func newLeafType[T any](name string, implementors []string, fields map[string]fu
 				loaded = make([]any, 0, len(list)*len(sel))
 			}
 			load := s.load.(func(context.Context, *T) (any, bool, error))
-			for _, v := range list {
+			// Stale answers are recorded, then reported at the field of
+			// each parent whose load read them (stale.go), and only if the
+			// fast path answers.
+			lctx, stale := recordStale(ctx)
+			var parents []int
+			for i, v := range list {
 				if v == nil {
 					continue
 				}
-				rel, ok, err := load(ctx, v)
+				before := stale.count()
+				rel, ok, err := load(lctx, v)
 				if !ok || err != nil {
 					return nil, false
 				}
@@ -312,7 +320,11 @@ func newLeafType[T any](name string, implementors []string, fields map[string]fu
 					return nil, false
 				}
 				loaded = append(loaded, rel)
+				if stale.count() > before {
+					parents = append(parents, i)
+				}
 			}
+			stale.reportEach(ctx, graphql.GetFieldContext(ctx), s.field, parents)
 		}
 		return loaded, true
 	}

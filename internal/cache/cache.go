@@ -387,6 +387,14 @@ func WithStaleReporter(ctx context.Context, report StaleReporter) context.Contex
 	return context.WithValue(ctx, reporterKey{}, report)
 }
 
+// StaleReporterFrom returns the reporter WithStaleReporter installed in
+// ctx, for a layer above the cache that shares one answer between several
+// callers and reports it again to each (the per-request loaders).
+func StaleReporterFrom(ctx context.Context) (StaleReporter, bool) {
+	r, ok := ctx.Value(reporterKey{}).(StaleReporter)
+	return r, ok
+}
+
 // Reads records the entries a request's lookups were answered with, so that
 // a result computed from them alone can be reused for exactly as long as a
 // new lookup would return the same entries: the response cache's test of

@@ -38,7 +38,7 @@ func (l *Loaders) BusinessByCode(ctx context.Context, code string) (*domain.Busi
 // remembered for the rest of the request, and never more than
 // BillingSitePool in flight in the request.
 func (l *Loaders) BillingSite(ctx context.Context, code string) (*domain.BillingSite, error) {
-	return remember(ctx, &l.lists, "billing_site/"+code, func() (*domain.BillingSite, error) {
+	return remember(ctx, &l.lists, "billing_site/"+code, func(ctx context.Context) (*domain.BillingSite, error) {
 		l.billingSlotsOnce.Do(func() { l.billingSlots = make(chan struct{}, l.cfg.BillingSitePool) })
 		select {
 		case l.billingSlots <- struct{}{}:

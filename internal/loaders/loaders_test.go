@@ -320,7 +320,7 @@ func TestMemo(t *testing.T) {
 	var m memo
 	var runs atomic.Int32
 	release := make(chan struct{})
-	fn := func() (int, error) {
+	fn := func(context.Context) (int, error) {
 		runs.Add(1)
 		<-release
 		return 42, nil
@@ -354,7 +354,7 @@ func TestMemo(t *testing.T) {
 	// *PanicError, and does not panic on: it may run in a goroutine of its
 	// own (prefetch).
 	var pe *PanicError
-	_, err = remember(context.Background(), &m, "p", func() (int, error) { panic("boom") })
+	_, err = remember(context.Background(), &m, "p", func(context.Context) (int, error) { panic("boom") })
 	require.ErrorAs(t, err, &pe)
 	_, err = remember(context.Background(), &m, "p", fn)
 	require.ErrorAs(t, err, &pe)
@@ -364,7 +364,7 @@ func TestMemo(t *testing.T) {
 
 	// A prefetch that panics fails whoever waits for it, and the process
 	// goes on.
-	prefetch(&m, "q", func() (int, error) { panic("boom in a goroutine") })
+	prefetch(context.Background(), &m, "q", func(context.Context) (int, error) { panic("boom in a goroutine") })
 	_, err = remember(context.Background(), &m, "q", fn)
 	require.ErrorAs(t, err, &pe)
 }
