@@ -49,6 +49,20 @@ type cachedResponse struct {
 	reads *cache.Reads
 }
 
+// size is the memory the entry's data holds: its capacity, not its length.
+func (r *cachedResponse) size() int64 { return int64(cap(r.data)) }
+
+// keepable returns data as the cache should hold it: gqlgen's response
+// buffer has grown by doubling (and the fast path sizes it for the largest
+// answer of the same query), so its capacity can be twice its length or
+// more; such a buffer is copied to its length rather than kept whole.
+func keepable(data json.RawMessage) json.RawMessage {
+	if cap(data)-len(data) <= len(data)/8 {
+		return data
+	}
+	return append(json.RawMessage(nil), data...)
+}
+
 var (
 	_ graphql.HandlerExtension    = (*responseCache)(nil)
 	_ graphql.ResponseInterceptor = (*responseCache)(nil)
@@ -59,7 +73,7 @@ func newResponseCache(cfg ResponseCache, identity func(context.Context) string) 
 	// Entries are bounded by the bytes of their data, below, and by count,
 	// so that many tiny answers cannot grow the bookkeeping (a few hundred
 	// bytes per entry) without bound.
-	rc.lru, _ = lru.NewWithEvict(maxResponses, func(_ [sha256.Size]byte, r *cachedResponse) { rc.bytes -= int64(len(r.data)) })
+	rc.lru, _ = lru.NewWithEvict(maxResponses, func(_ [sha256.Size]byte, r *cachedResponse) { rc.bytes -= r.size() })
 	return rc
 }
 
@@ -100,10 +114,11 @@ func (rc *responseCache) InterceptResponse(ctx context.Context, next graphql.Res
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	if old, ok := rc.lru.Peek(key); ok {
-		rc.bytes -= int64(len(old.data))
+		rc.bytes -= old.size()
 	}
-	rc.lru.Add(key, &cachedResponse{data: resp.Data, reads: reads})
-	rc.bytes += int64(len(resp.Data))
+	kept := &cachedResponse{data: keepable(resp.Data), reads: reads}
+	rc.lru.Add(key, kept)
+	rc.bytes += kept.size()
 	for rc.bytes > rc.cfg.MaxBytes {
 		rc.lru.RemoveOldest()
 	}
