@@ -35,11 +35,13 @@ type ResponseBudget struct {
 	Sizes ListSizes
 }
 
-// Bytes charged per item and per field: a guess at a leaf value, and the
-// punctuation around a key or an item.
+// Bytes charged per item and per field: the least each can take (a leaf
+// value is at least "" or 0, a key its quotes and colon, an item its
+// braces), so the estimate never refuses an answer that fits; the finished
+// answer is measured exactly.
 const (
-	leafBytes  = 16
-	fieldBytes = 4 // the quotes around a key, its colon and a comma
+	leafBytes  = 1
+	fieldBytes = 3
 	itemBytes  = 2
 	// maxProjectedDepth bounds the projection's recursion; deeper levels
 	// are charged when they resolve.

@@ -8,16 +8,17 @@ import (
 	"github.com/covage/gateway/internal/cache"
 	"github.com/covage/gateway/internal/covage"
 	"github.com/covage/gateway/internal/domain"
+	"github.com/covage/gateway/internal/loaders"
 )
 
 // cachedSizes estimates list sizes from what the shared cache holds under
-// the caller's credential: the length of a cached list, and for a relation
-// the average number of children per parent. A list the cache does not
-// hold yet is unknown, and the cost limit assumes COST_LIST_SIZE items.
-// Filtered root lists are estimated by the unfiltered list, an upper
-// bound.
+// the caller's credential, or else from what the request has fetched
+// already (during execution): the length of a list, and for a relation the
+// average number of children per parent. A list neither holds is unknown,
+// and the cost limit assumes COST_LIST_SIZE items. Filtered root lists are
+// estimated by the unfiltered list, an upper bound.
 type cachedSizes struct {
-	c *cache.Cache
+	c *cache.Cache // nil without a shared cache
 
 	mu sync.Mutex
 	// averages remembers each relation's average by the identity of the
@@ -36,13 +37,10 @@ type averageKey struct {
 // when full (entries are cheap to recompute).
 const maxAverages = 256
 
-// listSizes returns the estimators of the schema's list fields for the
-// shared cache c, or nil without one.
+// listSizes returns the estimators of the schema's list fields, reading
+// the shared cache when up is one.
 func listSizes(up any) graph.ListSizes {
-	c, ok := up.(*cache.Cache)
-	if !ok {
-		return nil
-	}
+	c, _ := up.(*cache.Cache)
 	s := &cachedSizes{c: c, averages: map[averageKey]int{}}
 	length := func(endpoint, query string) graph.ListEstimator {
 		return func(ctx context.Context, _ map[string]any) (int, bool) { return s.length(ctx, endpoint, query) }
@@ -69,9 +67,23 @@ func listSizes(up any) graph.ListSizes {
 	}
 }
 
-// length is the length of the cached list, whatever its element type.
+// peek returns the list from endpoint with query, from the shared cache or
+// the request's loaders.
+func (s *cachedSizes) peek(ctx context.Context, endpoint, query string) (any, bool) {
+	if s.c != nil {
+		if v, ok := s.c.Peek(ctx, endpoint, query); ok {
+			return v, true
+		}
+	}
+	if l, ok := loaders.From(ctx); ok {
+		return l.Peek(endpoint, query)
+	}
+	return nil, false
+}
+
+// length is the length of the known list, whatever its element type.
 func (s *cachedSizes) length(ctx context.Context, endpoint, query string) (int, bool) {
-	v, ok := s.c.Peek(ctx, endpoint, query)
+	v, ok := s.peek(ctx, endpoint, query)
 	if !ok {
 		return 0, false
 	}
@@ -95,8 +107,8 @@ func (s *cachedSizes) length(ctx context.Context, endpoint, query string) (int, 
 // average is a relation's average children per parent, computed by count
 // from the cached unfiltered project and door lists, when both are held.
 func (s *cachedSizes) average(ctx context.Context, relation string, count func([]*domain.Project, []*domain.Enni) int) (int, bool) {
-	pv, ok1 := s.c.Peek(ctx, covage.EndpointProject, covage.ProjectQuery(domain.ProjectFilter{}).Encode())
-	ev, ok2 := s.c.Peek(ctx, covage.EndpointEnni, covage.EnniQuery(domain.EnniFilter{}).Encode())
+	pv, ok1 := s.peek(ctx, covage.EndpointProject, covage.ProjectQuery(domain.ProjectFilter{}).Encode())
+	ev, ok2 := s.peek(ctx, covage.EndpointEnni, covage.EnniQuery(domain.EnniFilter{}).Encode())
 	ps, ok3 := pv.([]*domain.Project)
 	es, ok4 := ev.([]*domain.Enni)
 	if !ok1 || !ok2 || !ok3 || !ok4 {

@@ -80,3 +80,15 @@ func projectListKey(f domain.ProjectFilter) string {
 func enniListKey(f domain.EnniFilter) string {
 	return "enni?" + covage.EnniQuery(f).Encode()
 }
+
+// Peek returns the list this request has already fetched from endpoint
+// with the canonical query (as the shared cache names it), without waiting
+// or calling upstream: it is for estimates, such as how large an answer
+// will grow.
+func (l *Loaders) Peek(endpoint, query string) (any, bool) {
+	key := endpoint
+	if query != "" || endpoint == covage.EndpointProject || endpoint == covage.EndpointEnni {
+		key += "?" + query
+	}
+	return l.lists.peek(key)
+}

@@ -326,6 +326,12 @@ func WithLoaders(ctx context.Context, l *Loaders) context.Context {
 	return context.WithValue(ctx, ctxKey{}, l)
 }
 
+// From returns the request's loaders, if ctx carries them.
+func From(ctx context.Context) (*Loaders, bool) {
+	l, ok := ctx.Value(ctxKey{}).(*Loaders)
+	return l, ok
+}
+
 // For returns the request's loaders. It panics when Middleware did not run,
 // which is a wiring bug, not a runtime condition.
 func For(ctx context.Context) *Loaders {

@@ -45,6 +45,23 @@ func (m *memo) started(key string) bool {
 	return ok
 }
 
+// peek returns the result of the call for key when it is done and
+// succeeded, without waiting.
+func (m *memo) peek(key string) (any, bool) {
+	m.mu.Lock()
+	c, ok := m.calls[key]
+	m.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	select {
+	case <-c.done:
+		return c.val, c.err == nil
+	default:
+		return nil, false
+	}
+}
+
 // begin returns the call for key, and whether this caller must run it.
 func (m *memo) begin(key string) (*call, bool) {
 	m.mu.Lock()
