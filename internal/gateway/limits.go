@@ -179,7 +179,7 @@ func (o operationLimits) MutateOperationContext(ctx context.Context, rc *graphql
 		return limitError(CodeInputLimit, "the list argument %s has %d elements, more than the limit of %d", c.longList.name, c.longList.n, c.longList.limit)
 	}
 	if n > o.l.MaxCost {
-		return limitError(CodeCostLimit, "the operation's estimated cost is more than the cost limit of %d (each list counts as %d items)", o.l.MaxCost, o.l.ListSize)
+		return limitError(CodeCostLimit, "the operation's estimated cost is more than the cost limit of %d (each list counts as the items it is known to hold, else %d, and each element of a list argument counts 1)", o.l.MaxCost, o.l.ListSize)
 	}
 	return nil
 }

@@ -238,6 +238,8 @@ func TestLimitsAtTheirValue(t *testing.T) {
 		"30 aliases":                   "{ projects { " + repeat(30, "a%d: code ") + "} }",
 		"20 root fields":               "{ " + strings.Repeat("__typename ", 20) + "}",
 		"cost of the usual order form": `{ projects(filter: { active: true }) { code clientCode ennis(filter: { active: true }) { reference label offer } } }`,
+		"1,024-byte string":            `{ project(code: "` + strings.Repeat("x", 1024) + `") { code } }`,
+		"100 billing-site codes":       `{ billingSites(codes: [` + strings.TrimSuffix(repeat(100, `"C%d",`), ",") + `]) { code } }`,
 	} {
 		t.Run(name, func(t *testing.T) { e.mustQuery(t, q, nil) })
 	}
@@ -526,6 +528,14 @@ func TestRequestDeadline(t *testing.T) {
 	r := e.query(t, "{ terminateReasons { code } changeReasons { code } }", nil)
 	require.Equal(t, http.StatusOK, r.Status)
 	require.NotEmpty(t, r.Errors, r.Body)
-	require.Equal(t, "UPSTREAM_TIMEOUT", r.Errors[0].Extensions["code"], r.Body)
-	require.Equal(t, []any{"terminateReasons"}, r.Errors[0].Path)
+	// On a loaded machine changeReasons may miss the 50 ms deadline too,
+	// and the order of errors is not defined: look terminateReasons up.
+	var found bool
+	for _, err := range r.Errors {
+		if len(err.Path) == 1 && err.Path[0] == "terminateReasons" {
+			require.Equal(t, "UPSTREAM_TIMEOUT", err.Extensions["code"], r.Body)
+			found = true
+		}
+	}
+	require.True(t, found, r.Body)
 }
