@@ -48,8 +48,16 @@ func listSizes(up any) graph.ListSizes {
 	allProjects := covage.ProjectQuery(domain.ProjectFilter{}).Encode()
 	allEnnis := covage.EnniQuery(domain.EnniFilter{}).Encode()
 	return graph.ListSizes{
-		"Query.projects":            length(covage.EndpointProject, allProjects),
-		"Query.ennis":               length(covage.EndpointEnni, allEnnis),
+		"Query.projects": func(ctx context.Context, args map[string]any) (int, bool) {
+			arg, _ := args["filter"].(map[string]any)
+			f := graph.ProjectFilterFromArg(arg)
+			return s.filtered(ctx, covage.EndpointProject, allProjects, covage.ProjectQuery(f).Encode(), f.Code != nil)
+		},
+		"Query.ennis": func(ctx context.Context, args map[string]any) (int, bool) {
+			arg, _ := args["filter"].(map[string]any)
+			f := graph.EnniFilterFromArg(arg)
+			return s.filtered(ctx, covage.EndpointEnni, allEnnis, covage.EnniQuery(f).Encode(), f.Reference != nil)
+		},
 		"Query.businesses":          length(covage.EndpointBusiness, ""),
 		"Query.terminateReasons":    length(covage.EndpointTerminateReason, ""),
 		"Query.changeReasons":       length(covage.EndpointChangeReason, ""),
@@ -102,6 +110,21 @@ func (s *cachedSizes) length(ctx context.Context, endpoint, query string) (int, 
 		return len(l), true
 	}
 	return 0, false
+}
+
+// filtered estimates a root list with a filter: the filtered list itself
+// when it is known, else at most one item when the filter names a unique
+// key, else the unfiltered list, an upper bound.
+func (s *cachedSizes) filtered(ctx context.Context, endpoint, all, query string, unique bool) (int, bool) {
+	if query != all {
+		if n, ok := s.length(ctx, endpoint, query); ok {
+			return n, true
+		}
+		if unique {
+			return 1, true
+		}
+	}
+	return s.length(ctx, endpoint, all)
 }
 
 // average is a relation's average children per parent, computed by count
