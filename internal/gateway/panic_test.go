@@ -18,6 +18,8 @@ import (
 type panicky struct {
 	loaders.Upstream
 	projects, ennis, reasons bool
+	// ennisOfClient panics on the door list of one client only.
+	ennisOfClient bool
 }
 
 func (p panicky) Projects(ctx context.Context, f domain.ProjectFilter) ([]*domain.Project, error) {
@@ -28,7 +30,7 @@ func (p panicky) Projects(ctx context.Context, f domain.ProjectFilter) ([]*domai
 }
 
 func (p panicky) Ennis(ctx context.Context, f domain.EnniFilter) ([]*domain.Enni, error) {
-	if p.ennis {
+	if p.ennis || (p.ennisOfClient && f.ShortName != nil) {
 		panic("injected: ennis")
 	}
 	return p.Upstream.Ennis(ctx, f)
@@ -69,6 +71,8 @@ func TestPanicsBecomeFieldErrors(t *testing.T) {
 			[][]any{{"projects", float64(0), "ennis"}}, `{"projects":[{"code":"FLASH"}]}`},
 		{"dataloader batch", panicky{projects: true}, `{ a: project(code: "FLASH") { code } b: project(code: "FLASH-2") { code } terminateReasons { code } }`,
 			[][]any{{"a"}, {"b"}}, `{"terminateReasons":[{"code":"BUSINESS_CLOSURE"}]}`},
+		{"a lone client's filtered door list", panicky{ennisOfClient: true}, `{ projects(filter: {code: "FLASH"}) { code ennis { reference } } }`,
+			[][]any{{"projects", float64(0), "ennis"}}, `{"projects":[{"code":"FLASH"}]}`},
 		{"batch resolver two lists deep, in the batching window", panicky{projects: true}, `{ ennis { reference projects { code } } }`,
 			[][]any{{"ennis", float64(0), "projects"}}, `{"ennis":[{"reference":"CN012345"}]}`},
 	}

@@ -3,7 +3,6 @@ package loaders
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 
 	"github.com/graph-gophers/dataloader/v7"
 
@@ -57,32 +56,24 @@ func (l *Loaders) BillingSite(ctx context.Context, code string) (*domain.Billing
 // BillingSites returns one entry per code, in order (nil where upstream has
 // no such site), with one error per code (errs is nil when every code
 // loaded), so that a failed code costs only its own entry. Duplicate codes
-// cost nothing. The distinct codes are fetched by at most BillingSitePool
-// workers of this request, whatever the number of codes: no goroutine per
-// code. A panic while fetching one code fails that code alone.
+// cost nothing. The distinct codes are fetched by the request's pool of
+// at most BillingSitePool workers, shared by every billingSites field of
+// the request: no goroutine per code, nor per field. A panic while
+// fetching one code fails that code alone.
 func (l *Loaders) BillingSites(ctx context.Context, codes []string) (sites []*domain.BillingSite, errs []error) {
 	sites = make([]*domain.BillingSite, len(codes))
 	each := make([]error, len(codes))
 	first := make(map[string]int, len(codes))
-	distinct := make([]int, 0, len(codes))
-	for i, code := range codes {
-		if _, dup := first[code]; !dup {
-			first[code] = i
-			distinct = append(distinct, i)
-		}
-	}
-	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(l.cfg.BillingSitePool, len(distinct)) {
-		wg.Go(func() {
-			for {
-				j := int(next.Add(1)) - 1
-				if j >= len(distinct) {
-					return
-				}
-				i := distinct[j]
-				sites[i], each[i] = l.billingSiteSafe(ctx, codes[i])
-			}
+	for i, code := range codes {
+		if _, dup := first[code]; dup {
+			continue
+		}
+		first[code] = i
+		wg.Add(1)
+		l.billingPool.submit(l.cfg.BillingSitePool, func() {
+			defer wg.Done()
+			sites[i], each[i] = l.billingSiteSafe(ctx, code)
 		})
 	}
 	wg.Wait()
@@ -97,6 +88,45 @@ func (l *Loaders) BillingSites(ctx context.Context, codes []string) (sites []*do
 		}
 	}
 	return sites, errs
+}
+
+// workPool runs jobs on at most a given number of goroutines, started as
+// jobs arrive and ended as soon as the queue is empty, so it needs no
+// closing when the request ends.
+type workPool struct {
+	mu      sync.Mutex
+	queue   []func()
+	workers int
+}
+
+// submit queues job, and starts a worker if fewer than most are running.
+func (p *workPool) submit(most int, job func()) {
+	p.mu.Lock()
+	p.queue = append(p.queue, job)
+	start := p.workers < most
+	if start {
+		p.workers++
+	}
+	p.mu.Unlock()
+	if start {
+		go p.work()
+	}
+}
+
+func (p *workPool) work() {
+	for {
+		p.mu.Lock()
+		if len(p.queue) == 0 {
+			p.workers--
+			p.mu.Unlock()
+			return
+		}
+		job := p.queue[0]
+		p.queue[0] = nil
+		p.queue = p.queue[1:]
+		p.mu.Unlock()
+		job()
+	}
 }
 
 // billingSiteSafe is BillingSite for a pool worker, where a panic would
@@ -222,6 +252,15 @@ func (l *Loaders) batchEnnisByClient(ctx context.Context, keys []clientKey) []*d
 	var wg sync.WaitGroup
 	for fk, idx := range byFilter {
 		wg.Go(func() {
+			// This goroutine is the batch's own: a panic here would end
+			// the process, so it fails the group's keys instead.
+			defer func() {
+				if err := recovered(recover()); err != nil {
+					for _, i := range idx {
+						results[i] = &dataloader.Result[[]*domain.Enni]{Error: err}
+					}
+				}
+			}()
 			clients := make([]string, len(idx))
 			for j, i := range idx {
 				clients[j] = keys[i].client

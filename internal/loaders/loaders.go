@@ -79,6 +79,8 @@ type Loaders struct {
 	// on first use.
 	billingSlots     chan struct{}
 	billingSlotsOnce sync.Once
+	// billingPool runs the request's billingSites GETs (batch.go).
+	billingPool workPool
 
 	projectByCode    lazy[string, *domain.Project]
 	enniByReference  lazy[string, *domain.Enni]

@@ -277,9 +277,10 @@ func TestBillingSitesKeepWhatLoaded(t *testing.T) {
 	}
 }
 
-// TestBillingSitesFixedWorkers checks that many codes run on the pool's
+// TestBillingSitesFixedWorkers checks that many codes, asked by three
+// billingSites fields of one request at once, run on the request's pool of
 // workers, not on a goroutine each: the process's goroutine count grows by
-// about the pool size, not by the number of codes.
+// about the pool size (plus the three callers), not by the number of codes.
 func TestBillingSitesFixedWorkers(t *testing.T) {
 	f := newFake()
 	f.delay = time.Millisecond
@@ -288,17 +289,27 @@ func TestBillingSitesFixedWorkers(t *testing.T) {
 		for m := most.Load(); int64(n) > m && !most.CompareAndSwap(m, int64(n)); m = most.Load() {
 		}
 	}
-	codes := make([]string, 400)
-	for i := range codes {
-		codes[i] = fmt.Sprint("S", i)
-	}
+	l := New(f, Config{BillingSitePool: 4})
 	before := runtime.NumGoroutine()
-	sites, errs := New(f, Config{BillingSitePool: 4}).BillingSites(context.Background(), codes)
-	require.Nil(t, errs)
-	require.Len(t, sites, 400)
-	// 4 workers; the margin covers goroutines of the runtime and the test
-	// framework, far below the 400 a goroutine per code would add.
-	require.Less(t, int(most.Load())-before, 4+20)
+	var wg sync.WaitGroup
+	for field := range 3 {
+		wg.Go(func() {
+			codes := make([]string, 200)
+			for i := range codes {
+				codes[i] = fmt.Sprint("S", field, "-", i)
+			}
+			sites, errs := l.BillingSites(context.Background(), codes)
+			require.Nil(t, errs)
+			require.Len(t, sites, 200)
+		})
+	}
+	wg.Wait()
+	require.Len(t, f.Calls(), 600)
+	// 3 callers and 4 workers; the margin covers goroutines of the runtime
+	// and the test framework, far below the 600 a goroutine per code would
+	// add, or the 12 of a pool per field.
+	require.Less(t, int(most.Load())-before, 3+4+5)
+	require.LessOrEqual(t, f.maxIn.Load(), int64(4))
 }
 
 func TestErrorsReachEveryKey(t *testing.T) {
