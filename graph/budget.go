@@ -30,9 +30,10 @@ const CodeResponseTooLarge = "RESPONSE_TOO_LARGE"
 type ResponseBudget struct {
 	// Max is the largest answer, in bytes of its data.
 	Max int64
-	// Sizes estimates nested lists for the projection; nil projects
-	// nothing beyond each field's own items.
-	Sizes ListSizes
+	// Sizes estimates nested lists for the projection; a list it does not
+	// know is assumed to hold ListSize items (COST_LIST_SIZE).
+	Sizes    ListSizes
+	ListSize int
 }
 
 // Bytes charged per item and per field: the least each can take (a leaf
@@ -50,8 +51,9 @@ const (
 
 // budget is one request's count.
 type budget struct {
-	max   int64
-	sizes ListSizes
+	max      int64
+	sizes    ListSizes
+	listSize int64
 	used  atomic.Int64
 	over  atomic.Bool
 
@@ -76,7 +78,7 @@ func (rb ResponseBudget) Responses(ctx context.Context, next graphql.ResponseHan
 	if rb.Max <= 0 {
 		return next(ctx)
 	}
-	b := &budget{max: rb.Max, sizes: rb.Sizes, perItem: map[selectionKey]estimate{}}
+	b := &budget{max: rb.Max, sizes: rb.Sizes, listSize: int64(max(rb.ListSize, 0)), perItem: map[selectionKey]estimate{}}
 	resp := next(context.WithValue(ctx, budgetKey{}, b))
 	if resp == nil || (!b.over.Load() && int64(len(resp.Data)) <= b.max) {
 		return resp
@@ -185,11 +187,10 @@ func (b *budget) measure(ctx context.Context, sel ast.SelectionSet, def *ast.Fie
 		}
 		items := int64(1)
 		if child.Definition.Type.Elem != nil {
-			n, ok := b.sizes.Estimate(ctx, child.Field, child.ArgumentMap(oc.Variables))
-			if !ok {
-				continue // unknown: charged when it resolves
+			items = b.listSize
+			if n, ok := b.sizes.Estimate(ctx, child.Field, child.ArgumentMap(oc.Variables)); ok {
+				items = int64(n)
 			}
-			items = int64(n)
 		}
 		nested := b.measure(ctx, child.Selections, child.Definition, depth+1)
 		e.projected = satAdd(e.projected, satMul(items, nested.projected))

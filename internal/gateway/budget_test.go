@@ -75,6 +75,7 @@ func TestCyclicQueryBounded(t *testing.T) {
 		// fetched, and stops it after two levels: about 1 MB is allocated
 		// (the demo upstream in this process included), against about
 		// 200 MB when only the bytes already built are counted.
+		t.Logf("allocated %d MB", (after.TotalAlloc-before.TotalAlloc)>>20)
 		require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(50<<20), "allocated while the answer was stopped")
 		require.Len(t, r.Errors, 1, "%.300s", r.Body)
 		require.Equal(t, "RESPONSE_TOO_LARGE", r.Errors[0].Extensions["code"])

@@ -106,7 +106,7 @@ func newGraphQL(opts Options) *handler.Server {
 	// The response budget stops an answer growing past MAX_RESPONSE_BYTES
 	// while it is built (graph/budget.go). Its field middleware runs
 	// inside FastLists, so it sees the lists themselves.
-	budget := graph.ResponseBudget{Max: int64(opts.Security.Limits.MaxResponseBytes), Sizes: sizes}
+	budget := graph.ResponseBudget{Max: int64(opts.Security.Limits.MaxResponseBytes), Sizes: sizes, ListSize: opts.Security.Limits.ListSize}
 	srv.AroundFields(budget.Fields)
 	srv.AroundResponses(staleExtension)
 	srv.Use(opts.observer.Extension())
