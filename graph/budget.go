@@ -54,8 +54,8 @@ type budget struct {
 	max      int64
 	sizes    ListSizes
 	listSize int64
-	used  atomic.Int64
-	over  atomic.Bool
+	used     atomic.Int64
+	over     atomic.Bool
 
 	mu sync.Mutex
 	// perItem remembers the estimates of each selection set of the
