@@ -47,6 +47,13 @@ const (
 	// maxProjectedDepth bounds the projection's recursion; deeper levels
 	// are charged when they resolve.
 	maxProjectedDepth = 8
+	// maxDepths is the number of depths summed apart; deeper fields share
+	// the last sum.
+	maxDepths = 32
+	// minSamples is how many fields of a depth are charged before their
+	// average is extrapolated to their siblings, so one large first item
+	// does not stop an answer that fits.
+	minSamples = 16
 )
 
 // budget is one request's count.
@@ -56,6 +63,15 @@ type budget struct {
 	listSize int64
 	used     atomic.Int64
 	over     atomic.Bool
+	// projected sums, per depth of field, the projected size of the lists
+	// resolved at that depth: the fields of one depth hold disjoint parts
+	// of the answer, so each sum estimates the whole answer below that
+	// depth without counting a subtree twice (deeper fields' projections
+	// are already inside their ancestors').
+	projected [maxDepths]atomic.Int64
+	// fields counts the fields charged at each depth, for the average
+	// that extrapolates a depth's projection to all its siblings.
+	fields [maxDepths]atomic.Int64
 
 	mu sync.Mutex
 	// perItem remembers the estimates of each selection set of the
@@ -112,15 +128,55 @@ func (rb ResponseBudget) Fields(ctx context.Context, next graphql.Resolver) (any
 		n = int64(v.Len())
 	}
 	e := b.estimate(ctx, fc.Field)
-	if !b.charge(n*e.own, n*e.projected) {
+	if !b.charge(depthOf(fc), siblings(fc), n*e.own, n*e.projected) {
 		return graphql.Null, nil
 	}
 	return res, nil
 }
 
-// charge adds own bytes, after checking that projected bytes still fit.
-func (b *budget) charge(own, projected int64) bool {
-	if own < 0 || projected < 0 || b.used.Load()+projected > b.max || b.used.Add(own) > b.max {
+// siblings is the number of items of the list whose elements hold fc's
+// field (fc's field is then resolved once per item), or 0 when fc is not
+// under a list. gqlgen records the list in its field's Result before it
+// resolves the elements.
+func siblings(fc *graphql.FieldContext) int64 {
+	if fc.Parent == nil || fc.Parent.Index == nil || fc.Parent.Parent == nil || fc.Parent.Parent.Result == nil {
+		return 0
+	}
+	v := reflect.ValueOf(fc.Parent.Parent.Result)
+	if v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Slice {
+		return 0
+	}
+	return int64(v.Len())
+}
+
+// depthOf is the number of fields from the root to fc, fc included.
+func depthOf(fc *graphql.FieldContext) int {
+	d := 0
+	for f := fc; f != nil; f = f.Parent {
+		if f.Index == nil {
+			d++
+		}
+	}
+	return min(d, maxDepths) - 1
+}
+
+// charge adds own bytes to the answer's count, and projected bytes to the
+// projection of depth, and reports whether both still fit. Once enough
+// fields of the depth are charged to trust their average, the projection
+// is also extrapolated to every sibling of the current field: the first
+// few items of a list whose answer explodes show it, without building the
+// rest of the list's subtrees first.
+func (b *budget) charge(depth int, siblings, own, projected int64) bool {
+	sum := b.projected[depth].Add(projected)
+	count := b.fields[depth].Add(1)
+	extrapolated := int64(0)
+	if count >= min(minSamples, max(siblings, 1)) {
+		extrapolated = satMul(sum/count, siblings)
+	}
+	if own < 0 || projected < 0 || sum > b.max || extrapolated > b.max || b.used.Add(own) > b.max {
 		b.over.Store(true)
 		return false
 	}

@@ -64,27 +64,31 @@ func orNull(d json.RawMessage) json.RawMessage {
 // ways.
 func TestCyclicQueryBounded(t *testing.T) {
 	data := demo.Generate(500, 2000, 50)
+	// A loaded machine under -race can take more than the harness's 2 s
+	// upstream timeout to serve and decode 2,000 doors; the test is about
+	// the answer's size, not Covage's speed.
 	t.Run("no shared cache", func(t *testing.T) {
-		e := newEnv(t, withData(data))
+		e := newEnv(t, withData(data), withTimeout(time.Minute))
 		e.mustQuery(t, `{ terminateReasons { code } }`, nil) // warm the connections
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		r := queryWithin(t, e, cyclicQuery, 20*time.Second)
+		r := queryWithin(t, e, cyclicQuery, 2*time.Minute)
 		runtime.ReadMemStats(&after)
-		// The budget projects the answer from the lists the request has
-		// fetched, and stops it after two levels: about 1 MB is allocated
-		// (the demo upstream in this process included), against about
-		// 200 MB when only the bytes already built are counted.
-		t.Logf("allocated %d MB", (after.TotalAlloc-before.TotalAlloc)>>20)
-		require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(50<<20), "allocated while the answer was stopped")
 		require.Len(t, r.Errors, 1, "%.300s", r.Body)
 		require.Equal(t, "RESPONSE_TOO_LARGE", r.Errors[0].Extensions["code"])
+		// The budget projects the answer from the lists the request has
+		// fetched and extrapolates it from the first items of a list: about
+		// 1 MB is allocated (the demo upstream in this process included),
+		// against 45 MB when each depth's projection is only summed and
+		// about 200 MB when only the bytes already built are counted.
+		t.Logf("allocated %d MB", (after.TotalAlloc-before.TotalAlloc)>>20)
+		require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(16<<20), "allocated while the answer was stopped")
 		require.Equal(t, "null", string(orNull(r.Data)))
 		e.mustQuery(t, benchmarkForm, nil)
 	})
 	t.Run("shared cache", func(t *testing.T) {
-		e := newEnv(t, withData(data), withCache(cache.Config{DefaultTTL: time.Hour}))
-		r := queryWithin(t, e, cyclicQuery, 20*time.Second)
+		e := newEnv(t, withData(data), withCache(cache.Config{DefaultTTL: time.Hour}), withTimeout(time.Minute))
+		r := queryWithin(t, e, cyclicQuery, 2*time.Minute)
 		require.Len(t, r.Errors, 1, "%.300s", r.Body)
 		require.Equal(t, "RESPONSE_TOO_LARGE", r.Errors[0].Extensions["code"], "cold: the sizes are not known yet")
 		e.upstream()
