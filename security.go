@@ -21,6 +21,10 @@ func securityOptions(s config.Security) (gateway.Security, error) {
 			MaxCost:         s.MaxCost,
 			ListSize:        s.CostListSize,
 			MaxStringLength: s.MaxStringLength,
+
+			MaxListArgument:          s.MaxListArgument,
+			MaxEntityRepresentations: s.MaxEntityRepresentations,
+			MaxResponseBytes:         s.MaxResponseBytes,
 		},
 		MaxBodyBytes:         s.MaxBodyBytes,
 		RequestTimeout:       s.RequestTimeout,

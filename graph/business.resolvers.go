@@ -30,5 +30,5 @@ func (r *queryResolver) BillingSite(ctx context.Context, code string) (*domain.B
 
 // BillingSites is the resolver for the billingSites field.
 func (r *queryResolver) BillingSites(ctx context.Context, codes []string) ([]*domain.BillingSite, error) {
-	return loaders.For(ctx).BillingSites(ctx, codes)
+	return billingSites(ctx, codes)
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/covage/gateway/graph/generated"
 	"github.com/covage/gateway/internal/domain"
-	"github.com/covage/gateway/internal/loaders"
 )
 
 // Projects is the batch resolver for the projects field.
@@ -25,8 +24,7 @@ func (r *queryResolver) Ennis(ctx context.Context, filter *domain.EnniFilter) ([
 
 // Enni is the resolver for the enni field.
 func (r *queryResolver) Enni(ctx context.Context, reference string) (*domain.Enni, error) {
-	ctx = lone(ctx, enniByReferenceFields)
-	return loaders.For(ctx).EnniByReference(ctx, reference)
+	return enniByReference(ctx, reference)
 }
 
 // Enni returns generated.EnniResolver implementation.

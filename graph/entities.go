@@ -45,7 +45,7 @@ func businessesByCode(ctx context.Context, reps []*model.BusinessByCodesInput) (
 // distinct code, through the request's bounded pool, with no window.
 func billingSitesByCode(ctx context.Context, reps []*model.BillingSiteByCodesInput) ([]*domain.BillingSite, error) {
 	codes := keys(reps, func(r *model.BillingSiteByCodesInput) string { return r.Code })
-	return entityErrors(loaders.For(ctx).BillingSitesByCode(ctx, codes))
+	return entityErrors(loaders.For(ctx).BillingSites(ctx, codes))
 }
 
 func keys[R any](reps []*R, keyOf func(*R) string) []string {

@@ -12,6 +12,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/covage/gateway/internal/covage"
+	"github.com/covage/gateway/internal/loaders"
 )
 
 // Error codes in extensions.code. They are part of the public contract:
@@ -68,7 +69,15 @@ func NewErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 			return gqlErr
 		}
-		log.ErrorContext(ctx, "unexpected resolver error", "error", err, "path", gqlErr.Path.String())
+		var pe *loaders.PanicError
+		switch {
+		case errors.As(err, &pe) && pe.FirstReport():
+			log.ErrorContext(ctx, "panic in request work", "panic", fmt.Sprint(pe.Value), "path", gqlErr.Path.String(), "stack", string(pe.Stack))
+		case pe != nil:
+			log.ErrorContext(ctx, "panic in request work (stack logged once)", "panic", fmt.Sprint(pe.Value), "path", gqlErr.Path.String())
+		default:
+			log.ErrorContext(ctx, "unexpected resolver error", "error", err, "path", gqlErr.Path.String())
+		}
 		gqlErr.Message = "internal server error"
 		setExtension(gqlErr, "code", CodeInternal)
 		return gqlErr

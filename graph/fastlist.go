@@ -59,7 +59,7 @@ func FastLists(ctx context.Context, next graphql.Resolver) (any, error) {
 	if !ok {
 		return res, nil
 	}
-	return &rendered{t: t, list: res, fields: fields, loaded: loaded, size: size}, nil
+	return &rendered{t: t, list: res, fields: fields, loaded: loaded, size: size, budget: budgetOf(ctx)}, nil
 }
 
 // leafType writes lists of one GraphQL object type.
@@ -74,8 +74,10 @@ type leafType struct {
 	// with the selected fields and loads their relations, in the order
 	// write reads them; false means fall back to gqlgen.
 	prepare func(ctx context.Context, res any, sel []selected, nonNullElems bool) (loaded []any, ok bool)
-	// write appends the prepared list to b.
-	write func(b *bytes.Buffer, res any, sel []selected, loaded []any)
+	// write appends the prepared list to b, and stops early when stop,
+	// asked with b's length after each item, says so (the response budget:
+	// the answer is then dropped whole).
+	write func(b *bytes.Buffer, res any, sel []selected, loaded []any, stop func(int) bool)
 }
 
 // relation is a list field of objects of type T, read without waiting for
@@ -95,7 +97,9 @@ type selected struct {
 	// it: `"code":` or `,"code":`.
 	key   string
 	write any // func(*bytes.Buffer, *T); nil for __typename and relations
-	// A relation: its loader, element type, selection and nullability.
+	// A relation: its field, loader, element type, selection and
+	// nullability.
+	field        graphql.CollectedField
 	load         any
 	child        *leafType
 	childFields  []selected
@@ -114,6 +118,8 @@ type rendered struct {
 	// time: the buffer grows once to fit rather than doubling its way up
 	// (a 500 KB answer otherwise allocates and copies about 1 MB more).
 	size *atomic.Int64
+	// budget bounds the answer (budget.go); nil when there is none.
+	budget *budget
 }
 
 // MarshalGQL writes the list.
@@ -124,14 +130,13 @@ func (r *rendered) MarshalGQL(w io.Writer) {
 			n := r.size.Load()
 			b.Grow(int(n + n/8))
 		}
-		r.t.write(b, r.list, r.fields, r.loaded)
-		if r.size != nil {
+		if r.t.write(b, r.list, r.fields, r.loaded, r.budget.exceeded); r.size != nil {
 			r.size.Store(int64(b.Len() - start))
 		}
 		return
 	}
 	var b bytes.Buffer
-	r.t.write(&b, r.list, r.fields, r.loaded)
+	r.t.write(&b, r.list, r.fields, r.loaded, r.budget.exceeded)
 	_, _ = w.Write(b.Bytes())
 }
 
@@ -256,7 +261,7 @@ func (t *leafType) collectLevel(oc *graphql.OperationContext, sel ast.SelectionS
 			if s.childFields, ok = s.child.collectLevel(oc, f.Selections, false); !ok {
 				return nil, false
 			}
-			s.load, s.nonNullElems = r.load, f.Definition.Type.Elem.NonNull
+			s.field, s.load, s.nonNullElems = f, r.load, f.Definition.Type.Elem.NonNull
 		}
 		out = append(out, s)
 	}
@@ -297,11 +302,17 @@ func newLeafType[T any](name string, implementors []string, fields map[string]fu
 				loaded = make([]any, 0, len(list)*len(sel))
 			}
 			load := s.load.(func(context.Context, *T) (any, bool, error))
-			for _, v := range list {
+			// Stale answers are recorded, then reported at the field of
+			// each parent whose load read them (stale.go), and only if the
+			// fast path answers.
+			lctx, stale := recordStale(ctx)
+			var parents []int
+			for i, v := range list {
 				if v == nil {
 					continue
 				}
-				rel, ok, err := load(ctx, v)
+				before := stale.count()
+				rel, ok, err := load(lctx, v)
 				if !ok || err != nil {
 					return nil, false
 				}
@@ -309,11 +320,15 @@ func newLeafType[T any](name string, implementors []string, fields map[string]fu
 					return nil, false
 				}
 				loaded = append(loaded, rel)
+				if stale.count() > before {
+					parents = append(parents, i)
+				}
 			}
+			stale.reportEach(ctx, graphql.GetFieldContext(ctx), s.field, parents)
 		}
 		return loaded, true
 	}
-	t.write = func(b *bytes.Buffer, res any, sel []selected, loaded []any) {
+	t.write = func(b *bytes.Buffer, res any, sel []selected, loaded []any, stop func(int) bool) {
 		list := res.([]*T)
 		// loaded holds the relations field by field, each in list order.
 		stride := 0
@@ -327,6 +342,9 @@ func newLeafType[T any](name string, implementors []string, fields map[string]fu
 		for i, v := range list {
 			if i > 0 {
 				b.WriteByte(',')
+				if stop(b.Len()) {
+					return
+				}
 			}
 			if v == nil {
 				b.WriteString("null")
@@ -338,7 +356,7 @@ func newLeafType[T any](name string, implementors []string, fields map[string]fu
 				b.WriteString(s.key)
 				switch {
 				case s.child != nil:
-					s.child.write(b, loaded[rel*stride+n], s.childFields, nil)
+					s.child.write(b, loaded[rel*stride+n], s.childFields, nil, stop)
 					rel++
 				case s.write == nil:
 					writeQuoted(b, name)

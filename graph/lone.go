@@ -8,6 +8,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/covage/gateway/internal/domain"
 	"github.com/covage/gateway/internal/loaders"
 )
 
@@ -147,4 +148,58 @@ func matches(f *ast.Field, names []string) bool {
 		return slices.ContainsFunc(names, func(n string) bool { return strings.HasSuffix(n, "."+f.Name) })
 	}
 	return slices.Contains(names, f.ObjectDefinition.Name+"."+f.Name)
+}
+
+// Lookups beside their root list: `{ projects { code } project(code: "X") { code } }`
+// asks for the whole project list anyway, so the lookup must read from it
+// rather than race it. A lone key goes out at once, and when the root
+// list's resolver had not started its call yet, the key took the filtered
+// call (`project?code=X`): one call or two, by timing. The lookup starts
+// the root list itself when the operation asks for it, unfiltered and not
+// skipped (it costs nothing: the root field would start it anyway, and the
+// two share it), so the key always reads from the list.
+
+// projectByCode resolves a project lookup (Query.project, Query.node).
+func projectByCode(ctx context.Context, code string) (*domain.Project, error) {
+	l := loaders.For(ctx)
+	if rootListAsked(ctx, "projects") {
+		l.PrefetchProjects(ctx, domain.ProjectFilter{})
+	}
+	return l.ProjectByCode(lone(ctx, projectByCodeFields), code)
+}
+
+// enniByReference resolves a door lookup (Query.enni, Query.node).
+func enniByReference(ctx context.Context, ref string) (*domain.Enni, error) {
+	l := loaders.For(ctx)
+	if rootListAsked(ctx, "ennis") {
+		l.PrefetchEnnis(ctx, domain.EnniFilter{})
+	}
+	return l.EnniByReference(lone(ctx, enniByReferenceFields), ref)
+}
+
+// rootListAsked reports whether the operation selects the root field name
+// without a filter (absent, null, or with every field null), @skip and
+// @include applied.
+func rootListAsked(ctx context.Context, name string) bool {
+	if !graphql.HasOperationContext(ctx) {
+		return false
+	}
+	oc := graphql.GetOperationContext(ctx)
+	if oc == nil || oc.Operation == nil {
+		return false
+	}
+	for _, f := range graphql.CollectFields(oc, oc.Operation.SelectionSet, []string{"Query"}) {
+		if f.Name != name {
+			continue
+		}
+		filter, _ := f.ArgumentMap(oc.Variables)["filter"].(map[string]any)
+		empty := true
+		for _, v := range filter {
+			empty = empty && v == nil
+		}
+		if empty {
+			return true
+		}
+	}
+	return false
 }

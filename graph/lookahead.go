@@ -137,3 +137,20 @@ func deref[T any](p *T) T {
 	}
 	return *p
 }
+
+// EnniFilterFromArg reads an EnniFilter argument value as the validator
+// left it, for callers outside the resolvers (the cost estimate).
+func EnniFilterFromArg(arg map[string]any) domain.EnniFilter { return enniFilterFromArg(arg) }
+
+// ProjectFilterFromArg reads a ProjectFilter argument value as the
+// validator left it.
+func ProjectFilterFromArg(arg map[string]any) domain.ProjectFilter {
+	var f domain.ProjectFilter
+	if s, ok := arg["code"].(string); ok {
+		f.Code = &s
+	}
+	if b, ok := arg["active"].(bool); ok {
+		f.Active = &b
+	}
+	return f
+}

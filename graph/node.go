@@ -17,9 +17,9 @@ func node(ctx context.Context, id string) (domain.Node, error) {
 	l := loaders.For(ctx)
 	switch kind {
 	case domain.KindProject:
-		return orNil(l.ProjectByCode(lone(ctx, projectByCodeFields), key))
+		return orNil(projectByCode(ctx, key))
 	case domain.KindEnni:
-		return orNil(l.EnniByReference(lone(ctx, enniByReferenceFields), key))
+		return orNil(enniByReference(ctx, key))
 	case domain.KindBusiness:
 		return orNil(l.BusinessByCode(lone(ctx, businessByCodeFields), key))
 	case domain.KindBillingSite:

@@ -10,7 +10,6 @@ import (
 
 	"github.com/covage/gateway/graph/generated"
 	"github.com/covage/gateway/internal/domain"
-	"github.com/covage/gateway/internal/loaders"
 )
 
 // Ennis is the batch resolver for the ennis field.
@@ -25,8 +24,7 @@ func (r *queryResolver) Projects(ctx context.Context, filter *domain.ProjectFilt
 
 // Project is the resolver for the project field.
 func (r *queryResolver) Project(ctx context.Context, code string) (*domain.Project, error) {
-	ctx = lone(ctx, projectByCodeFields)
-	return loaders.For(ctx).ProjectByCode(ctx, code)
+	return projectByCode(ctx, code)
 }
 
 // Project returns generated.ProjectResolver implementation.

@@ -60,7 +60,9 @@ func resolveRelation[P, C any](ctx context.Context, parents []*P, names []string
 	var lists [][]*C
 	var errs []error
 	if len(keys) > 0 {
-		lists, errs = load(loneBatch(ctx, names), keys)
+		lctx, stale := recordStale(loneBatch(ctx, names))
+		lists, errs = load(lctx, keys)
+		reportPerParent(ctx, stale, at)
 	}
 	out := make([][]*C, len(parents))
 	var failed graphql.BatchErrorList
@@ -85,4 +87,22 @@ func resolveRelation[P, C any](ctx context.Context, parents []*P, names []string
 		return out, failed
 	}
 	return out, nil
+}
+
+// reportPerParent reports the stale answers a relation's load recorded at
+// the field of each parent that had a key (at[i] >= 0). The batch resolver
+// runs under one parent's field context; its parent's parent is the list.
+func reportPerParent(ctx context.Context, stale *staleNotes, at []int) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Parent == nil || fc.Parent.Index == nil {
+		stale.reportHere(ctx) // a single parent, not in a list
+		return
+	}
+	parents := make([]int, 0, len(at))
+	for i, j := range at {
+		if j >= 0 {
+			parents = append(parents, i)
+		}
+	}
+	stale.reportEach(ctx, fc.Parent.Parent, fc.Field, parents)
 }

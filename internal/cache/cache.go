@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -288,6 +289,19 @@ func (c *Cache) SiteConnectionTypes(ctx context.Context) ([]*domain.SiteConnecti
 	return lookup(ctx, c, covage.EndpointSiteConnection, "", c.up.SiteConnectionTypes)
 }
 
+// Peek returns the value held for endpoint and query (the canonical query
+// the typed methods use) under ctx's credential, fresh or stale, without
+// calling upstream, counting a hit or a miss, or refreshing its place in
+// the LRU. It is for estimates, such as the cost of an operation, never for
+// answers.
+func (c *Cache) Peek(ctx context.Context, endpoint, query string) (any, bool) {
+	e, ok := c.lru.Peek(endpoint + "\x00" + c.up.CredentialID(ctx) + "\x00" + query)
+	if !ok || !time.Now().Before(e.staleUntil) {
+		return nil, false
+	}
+	return e.val, true
+}
+
 // ttl is the endpoint's TTL.
 func (c *Cache) ttl(endpoint string) time.Duration {
 	if ttl, ok := c.cfg.TTL[endpoint]; ok {
@@ -425,7 +439,7 @@ func (c *Cache) call(ctx context.Context, key, endpoint string, ttl time.Duratio
 		// stop the process: turn a panic into an error instead.
 		defer func() {
 			if r := recover(); r != nil {
-				v, err = nil, fmt.Errorf("%w: %v", errPanic, r)
+				v, err = nil, fmt.Errorf("%w: %v\n%s", errPanic, r, debug.Stack())
 			}
 		}()
 		// A call that finished between this caller's lookup and now has
@@ -507,6 +521,14 @@ type reporterKey struct{}
 // response's extensions.
 func WithStaleReporter(ctx context.Context, report StaleReporter) context.Context {
 	return context.WithValue(ctx, reporterKey{}, report)
+}
+
+// StaleReporterFrom returns the reporter WithStaleReporter installed in
+// ctx, for a layer above the cache that shares one answer between several
+// callers and reports it again to each (the per-request loaders).
+func StaleReporterFrom(ctx context.Context) (StaleReporter, bool) {
+	r, ok := ctx.Value(reporterKey{}).(StaleReporter)
+	return r, ok
 }
 
 // Reads records the entries a request's lookups were answered with, so that

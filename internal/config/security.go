@@ -31,6 +31,13 @@ type Security struct {
 	// Operation limits (MAX_DEPTH, MAX_ALIASES, MAX_ROOT_FIELDS,
 	// MAX_TOKENS, MAX_COST, COST_LIST_SIZE, MAX_STRING_LENGTH).
 	MaxDepth, MaxAliases, MaxRootFields, MaxTokens, MaxCost, CostListSize, MaxStringLength int
+	// MaxListArgument bounds the elements of a list argument
+	// (MAX_LIST_ARGUMENT); MaxEntityRepresentations bounds those of
+	// Federation's _entities(representations:) instead
+	// (MAX_ENTITY_REPRESENTATIONS).
+	MaxListArgument, MaxEntityRepresentations int
+	// MaxResponseBytes bounds an answer's data (MAX_RESPONSE_BYTES).
+	MaxResponseBytes int
 
 	// MaxBodyBytes bounds a request body (MAX_BODY_BYTES).
 	MaxBodyBytes int64
@@ -82,9 +89,12 @@ func (p *parser) security() Security {
 	s.MaxAliases = p.int("MAX_ALIASES", 30, 1, 100000)
 	s.MaxRootFields = p.int("MAX_ROOT_FIELDS", 20, 1, 100000)
 	s.MaxTokens = p.int("MAX_TOKENS", 10000, 100, 10000000)
-	s.MaxCost = p.int("MAX_COST", 10000, 1, 1<<30)
+	s.MaxCost = p.int("MAX_COST", 1_000_000, 1, 1<<30)
 	s.CostListSize = p.int("COST_LIST_SIZE", 5, 1, 100000)
 	s.MaxStringLength = p.int("MAX_STRING_LENGTH", 1024, 16, 1<<30)
+	s.MaxListArgument = p.int("MAX_LIST_ARGUMENT", 100, 1, 1<<20)
+	s.MaxEntityRepresentations = p.int("MAX_ENTITY_REPRESENTATIONS", 1000, 1, 1<<20)
+	s.MaxResponseBytes = p.int("MAX_RESPONSE_BYTES", 32<<20, 1024, 1<<40)
 
 	s.MaxBodyBytes = int64(p.int("MAX_BODY_BYTES", 1<<20, 1024, 1<<30))
 	s.MaxHeaderBytes = p.int("MAX_HEADER_BYTES", 64<<10, 4<<10, 16<<20)

@@ -39,7 +39,8 @@ func TestSecurityDefaults(t *testing.T) {
 	require.NoError(t, err)
 	s := c.Security
 	require.Equal(t, EnvDevelopment, s.Env)
-	require.Equal(t, []int{10, 30, 20, 10000, 10000, 5, 1024}, []int{s.MaxDepth, s.MaxAliases, s.MaxRootFields, s.MaxTokens, s.MaxCost, s.CostListSize, s.MaxStringLength})
+	require.Equal(t, []int{10, 30, 20, 10000, 1_000_000, 5, 1024}, []int{s.MaxDepth, s.MaxAliases, s.MaxRootFields, s.MaxTokens, s.MaxCost, s.CostListSize, s.MaxStringLength})
+	require.Equal(t, []int{100, 1000, 32 << 20}, []int{s.MaxListArgument, s.MaxEntityRepresentations, s.MaxResponseBytes})
 	require.Equal(t, int64(1<<20), s.MaxBodyBytes)
 	require.Equal(t, 64<<10, s.MaxHeaderBytes)
 	require.Equal(t, []time.Duration{30 * time.Second, 10 * time.Second, 30 * time.Second, 60 * time.Second, 120 * time.Second},
@@ -55,6 +56,7 @@ func TestSecuritySettings(t *testing.T) {
 	require.NoError(t, os.WriteFile(manifest, []byte(`{}`), 0o600))
 	c, err := Load(env(map[string]string{
 		"MAX_DEPTH": "7", "MAX_COST": "500", "MAX_BODY_BYTES": "4096", "REQUEST_TIMEOUT": "5s",
+		"MAX_LIST_ARGUMENT": "7", "MAX_ENTITY_REPRESENTATIONS": "70", "MAX_RESPONSE_BYTES": "65536",
 		"CORS_ALLOWED_ORIGINS":       " https://app.example.com/, http://localhost:3000 ,",
 		"PERSISTED_QUERIES_MANIFEST": manifest, "PERSISTED_QUERIES_ONLY": "true",
 	}))
@@ -62,6 +64,7 @@ func TestSecuritySettings(t *testing.T) {
 	s := c.Security
 	require.Equal(t, 7, s.MaxDepth)
 	require.Equal(t, 500, s.MaxCost)
+	require.Equal(t, []int{7, 70, 65536}, []int{s.MaxListArgument, s.MaxEntityRepresentations, s.MaxResponseBytes})
 	require.Equal(t, int64(4096), s.MaxBodyBytes)
 	require.Equal(t, 5*time.Second, s.RequestTimeout)
 	require.Equal(t, []string{"https://app.example.com", "http://localhost:3000"}, s.CORSAllowedOrigins)

@@ -166,7 +166,11 @@ func New(cfg Config) (*Client, error) {
 	} else {
 		hc.Transport = newTransport()
 	}
-	hc.CheckRedirect = sameHostRedirects(hc.CheckRedirect)
+	// Data calls carry the token: their redirects stay under BaseURL.
+	// Token calls go to the token endpoint, on a host of its own: their
+	// redirects stay on that host.
+	tokenRedirects := sameHostRedirects(hc.CheckRedirect)
+	hc.CheckRedirect = c.underBaseRedirects(hc.CheckRedirect)
 	c.hc = &hc
 
 	// oauth2 sets no User-Agent of its own; wrap the transport so that token
@@ -177,7 +181,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	c.tokenHC = &http.Client{
 		Transport:     userAgentTransport{next: rt, userAgent: c.userAgent},
-		CheckRedirect: hc.CheckRedirect,
+		CheckRedirect: tokenRedirects,
 		Timeout:       hc.Timeout,
 	}
 	return c, nil
@@ -249,6 +253,46 @@ func sameHostRedirects(next func(*http.Request, []*http.Request) error) func(*ht
 	}
 }
 
+// underBaseRedirects follows redirects only to URLs under BaseURL: its
+// scheme, its host and port, and its path prefix. Staying on the host is
+// not enough when Covage's API is one path of a shared host: the token
+// must not reach the host's other applications.
+func (c *Client) underBaseRedirects(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if !c.underBase(req.URL) {
+			return errRedirectHost
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errTooManyRedirects
+		}
+		return nil
+	}
+}
+
+// underBase reports whether u has BaseURL's scheme, host and port, and a
+// path at or below BaseURL's path, without a dot segment (which a server
+// or proxy could resolve back out of the prefix).
+func (c *Client) underBase(u *url.URL) bool {
+	if u.Scheme != c.base.Scheme || !strings.EqualFold(u.Hostname(), c.base.Hostname()) || port(u) != port(c.base) {
+		return false
+	}
+	return c.underBasePath(u)
+}
+
+// underBasePath is underBase for the path alone.
+func (c *Client) underBasePath(u *url.URL) bool {
+	for seg := range strings.SplitSeq(u.Path, "/") {
+		if seg == "." || seg == ".." {
+			return false
+		}
+	}
+	prefix := strings.TrimSuffix(c.base.Path, "/")
+	return prefix == "" || u.Path == prefix || strings.HasPrefix(u.Path, prefix+"/")
+}
+
 // sameHost reports whether u points at the same host and port as ref. An
 // upgrade from http to https on default ports is allowed.
 func sameHost(u, ref *url.URL) bool {
@@ -294,9 +338,9 @@ func (c *Client) endpointURL(path string, q url.Values) string {
 }
 
 // nextURL resolves a DRF next link against the page it came from. It must
-// stay on Covage's host, since the request will carry the token; its scheme
-// and host are taken from BaseURL, so an http link generated behind a TLS
-// proxy does not downgrade the call.
+// stay under BaseURL (its host and its path prefix), since the request will
+// carry the token; its scheme and host are taken from BaseURL, so an http
+// link generated behind a TLS proxy does not downgrade the call.
 func (c *Client) nextURL(page *url.URL, next string) (string, error) {
 	ref, err := url.Parse(next)
 	if err != nil {
@@ -306,6 +350,9 @@ func (c *Client) nextURL(page *url.URL, next string) (string, error) {
 	if !strings.EqualFold(u.Hostname(), c.base.Hostname()) ||
 		(u.Port() != "" && u.Port() != port(c.base)) {
 		return "", errors.New("next link points at another host")
+	}
+	if !c.underBasePath(u) {
+		return "", errors.New("next link points outside the base url's path")
 	}
 	u.Scheme, u.Host, u.User, u.Fragment = c.base.Scheme, c.base.Host, nil, ""
 	return u.String(), nil

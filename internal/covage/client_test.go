@@ -419,8 +419,15 @@ func TestNextURL(t *testing.T) {
 	}{
 		{next: "https://api.covage.com/gw/api/v1/referential/enni/?page=2", want: "https://api.covage.com/gw/api/v1/referential/enni/?page=2"},
 		{next: "http://api.covage.com/gw/api/v1/referential/enni/?page=2", want: "https://api.covage.com/gw/api/v1/referential/enni/?page=2"},
-		{next: "https://API.covage.com:443/x?page=2", want: "https://api.covage.com/x?page=2"},
-		{next: "https://u:p@api.covage.com/x#frag", want: "https://api.covage.com/x"},
+		{next: "https://API.covage.com:443/gw/x?page=2", want: "https://api.covage.com/gw/x?page=2"},
+		{next: "https://u:p@api.covage.com/gw/x#frag", want: "https://api.covage.com/gw/x"},
+		{next: "https://api.covage.com/gw", want: "https://api.covage.com/gw"},
+		{next: "https://api.covage.com/x?page=2", wantErr: true},
+		{next: "/other-app/api/v1/referential/enni/?page=2", wantErr: true},
+		{next: "/gwx/api/v1/referential/enni/?page=2", wantErr: true},
+		{next: "/gw/../admin/", wantErr: true},
+		{next: "/gw/%2e%2e/admin/", wantErr: true},
+		{next: "../../../../../admin/?page=2", wantErr: true},
 		{next: "/gw/api/v1/referential/enni/?page=2", want: "https://api.covage.com/gw/api/v1/referential/enni/?page=2"},
 		{next: "?page=2", want: "https://api.covage.com/gw/api/v1/referential/enni/?page=2"},
 		{next: "https://evil.example/x", wantErr: true},
@@ -476,6 +483,29 @@ func TestRedirects(t *testing.T) {
 		require.Zero(t, other.total())
 		require.NotContains(t, err.Error(), "tok-s3cret")
 		require.NotContains(t, err.Error(), other.URL)
+	})
+	t.Run("redirect out of the base url's path is refused", func(t *testing.T) {
+		for _, to := range []string{"/other-app/project", basePath + "/../other-app/project", basePath + "x/project"} {
+			u := newUpstream(t)
+			u.mux.HandleFunc("/other-app/", func(w http.ResponseWriter, r *http.Request) {
+				t.Errorf("the token reached %s", r.URL.Path)
+			})
+			u.handle("project", func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Location", to)
+				w.WriteHeader(http.StatusFound)
+			})
+			c := newClient(t, u, func(c *Config) { c.Auth = StaticToken("tok-s3cret") })
+			_, err := c.Projects(context.Background(), domain.ProjectFilter{})
+			require.ErrorIs(t, err, ErrBadResponse, to)
+		}
+	})
+	t.Run("redirect to another scheme is refused", func(t *testing.T) {
+		u := newUpstream(t)
+		u.handle("project", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "https://"+r.Host+r.URL.Path+"/", http.StatusFound)
+		})
+		_, err := newClient(t, u).Projects(context.Background(), domain.ProjectFilter{})
+		require.ErrorIs(t, err, ErrBadResponse)
 	})
 	t.Run("redirect loop", func(t *testing.T) {
 		u := newUpstream(t)

@@ -249,20 +249,33 @@ func TestServiceSDL(t *testing.T) {
 	require.Empty(t, prod.upstream())
 }
 
-// TestEntitiesCost checks that the representations count in the cost
-// estimate: each selected field costs once per representation, so a fetch
-// of 2,000 doors with five fields is refused before any upstream call, and
-// the same fetch of 1,000 passes.
+// TestEntitiesCost checks the bounds of _entities: more representations
+// than MAX_ENTITY_REPRESENTATIONS are refused before any upstream call, and
+// under that cap each selected field costs once per representation.
 func TestEntitiesCost(t *testing.T) {
 	e := newEnv(t, withData(demo.Generate(10, 2000, 5)))
 	const q = `query($r: [_Any!]!) { _entities(representations: $r) { ... on Enni { reference label offer dsp active } } }`
 
-	r := e.query(t, q, map[string]any{"r": reps("Enni", "reference", numbered("CN%06d", 2000)...)})
-	require.NotEmpty(t, r.Errors, r.Body)
-	require.Equal(t, gateway.CodeCostLimit, r.Errors[0].Extensions["code"], r.Body)
-	require.Empty(t, e.upstream())
+	// Routers batch more keys than MAX_LIST_ARGUMENT allows, so
+	// representations have a cap of their own, MAX_ENTITY_REPRESENTATIONS
+	// (1,000 by default); one more is refused before any upstream call.
+	for _, n := range []int{1001, 2000} {
+		r := e.query(t, q, map[string]any{"r": reps("Enni", "reference", numbered("CN%06d", n)...)})
+		require.NotEmpty(t, r.Errors, r.Body)
+		require.Equal(t, gateway.CodeInputLimit, r.Errors[0].Extensions["code"], r.Body)
+		require.Empty(t, e.upstream())
+	}
 
 	got := entities(t, e.mustQuery(t, q, map[string]any{"r": reps("Enni", "reference", numbered("CN%06d", 1000)...)}))
 	require.Len(t, got, 1000)
 	require.Equal(t, []string{upEnnis}, e.upstream())
+
+	// Under the cap, the representations still count in the cost: each
+	// selected field once per representation (500 × 6 > 2,000).
+	tight := newEnv(t, withData(demo.Generate(10, 2000, 5)), withSecurity(gateway.Security{Limits: gateway.Limits{MaxCost: 2000}}))
+	r := tight.query(t, q, map[string]any{"r": reps("Enni", "reference", numbered("CN%06d", 500)...)})
+	require.NotEmpty(t, r.Errors, r.Body)
+	require.Equal(t, gateway.CodeCostLimit, r.Errors[0].Extensions["code"], r.Body)
+	require.Empty(t, tight.upstream())
+	require.Len(t, entities(t, tight.mustQuery(t, q, map[string]any{"r": reps("Enni", "reference", numbered("CN%06d", 100)...)})), 100)
 }

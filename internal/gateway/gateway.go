@@ -140,18 +140,26 @@ func Admin(opts Options) http.Handler {
 func newGraphQL(opts Options) *handler.Server {
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: &graph.Resolver{Indexes: connection.NewIndexes(0)}}))
 	parsed := lru.New[*ast.QueryDocument](opts.QueryCacheSize)
-	secureServer(srv, opts.Security, parsed)
+	sizes := listSizes(opts.Upstream)
+	secureServer(srv, opts.Security, parsed, sizes)
 	srv.SetQueryCache(parsed)
 	srv.SetErrorPresenter(graph.NewErrorPresenter(opts.Logger))
 	srv.SetRecoverFunc(graph.NewRecoverFunc(opts.Logger))
 	// FastLists writes lists of plain leaf fields straight to JSON
 	// (graph/fastlist.go); everything else goes through gqlgen as before.
 	srv.AroundFields(graph.FastLists)
+	// The response budget stops an answer growing past MAX_RESPONSE_BYTES
+	// while it is built (graph/budget.go). Its field middleware runs
+	// inside FastLists, so it sees the lists themselves.
+	budget := graph.ResponseBudget{Max: int64(opts.Security.Limits.MaxResponseBytes), Sizes: sizes, ListSize: opts.Security.Limits.ListSize}
+	srv.AroundFields(budget.Fields)
 	srv.AroundResponses(staleExtension)
 	srv.Use(opts.observer.Extension())
 	// Innermost, so that telemetry and the stale extension see its hits.
 	if shared, ok := opts.Upstream.(*cache.Cache); ok && opts.ResponseCache.MaxBytes > 0 {
 		srv.Use(newResponseCache(opts.ResponseCache, shared.CredentialID))
 	}
+	// Inside the response cache, which then never keeps a stopped answer.
+	srv.AroundResponses(budget.Responses)
 	return srv
 }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net/http"
 	"strings"
@@ -116,6 +117,8 @@ func (c *staleCollector) report(ctx context.Context, endpoint string, age time.D
 	c.fields = append(c.fields, f)
 }
 
+// graphPath is p as one string, indexes included: each parent's field of
+// a relation is a field of its own.
 func graphPath(p []any) string {
 	var b strings.Builder
 	for _, e := range p {
@@ -123,7 +126,7 @@ func graphPath(p []any) string {
 		if s, ok := e.(string); ok {
 			b.WriteString(s)
 		} else {
-			b.WriteString("#")
+			fmt.Fprintf(&b, "#%v", e)
 		}
 	}
 	return b.String()

@@ -57,8 +57,20 @@ type cachedResponse struct {
 	gzip, zstd []byte
 }
 
-// size is the bytes an entry holds: its data and its encodings.
-func (r *cachedResponse) size() int64 { return int64(len(r.data) + len(r.gzip) + len(r.zstd)) }
+// size is the memory the entry holds: the capacity of its data and of
+// its encodings, not their lengths.
+func (r *cachedResponse) size() int64 { return int64(cap(r.data) + cap(r.gzip) + cap(r.zstd)) }
+
+// keepable returns data as the cache should hold it: gqlgen's response
+// buffer has grown by doubling (and the fast path sizes it for the largest
+// answer of the same query), so its capacity can be twice its length or
+// more; such a buffer is copied to its length rather than kept whole.
+func keepable(data json.RawMessage) json.RawMessage {
+	if cap(data)-len(data) <= len(data)/8 {
+		return data
+	}
+	return append(json.RawMessage(nil), data...)
+}
 
 var (
 	_ graphql.HandlerExtension    = (*responseCache)(nil)
@@ -122,12 +134,12 @@ func (rc *responseCache) InterceptResponse(ctx context.Context, next graphql.Res
 	if old, ok := rc.lru.Peek(key); ok {
 		rc.bytes -= old.size()
 	}
-	entry := &cachedResponse{key: key, data: resp.Data, reads: reads, etag: etagOf([]byte(`{"data":`), resp.Data, []byte(`}`))}
+	entry := &cachedResponse{key: key, data: keepable(resp.Data), reads: reads, etag: etagOf([]byte(`{"data":`), resp.Data, []byte(`}`))}
 	if st != nil {
 		st.rc, st.cached = rc, entry
 	}
 	rc.lru.Add(key, entry)
-	rc.bytes += int64(len(resp.Data))
+	rc.bytes += entry.size()
 	for rc.bytes > rc.cfg.MaxBytes {
 		rc.lru.RemoveOldest()
 	}
@@ -178,6 +190,7 @@ func (rc *responseCache) keepEncoded(e *cachedResponse, encoding string, body []
 	if !rc.lru.Contains(e.key) {
 		return
 	}
+	body = keepable(body)
 	switch {
 	case encoding == encodingGzip && e.gzip == nil:
 		e.gzip = body
@@ -186,7 +199,7 @@ func (rc *responseCache) keepEncoded(e *cachedResponse, encoding string, body []
 	default:
 		return
 	}
-	rc.bytes += int64(len(body))
+	rc.bytes += int64(cap(body))
 	for rc.bytes > rc.cfg.MaxBytes {
 		rc.lru.RemoveOldest()
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -167,25 +168,34 @@ func TestResponseCacheSeparatesCredentials(t *testing.T) {
 }
 
 // TestResponseCacheConcurrent has 16 clients repeat two queries while the
-// shared cache expires under them (a 30 ms TTL): every answer is the one a
-// fresh execution gives, and the race detector sees the cache shared.
+// shared cache expires under them (a 30 ms TTL) and Covage's answer changes
+// with every call: each call of terminate_reason returns a new generation.
+// No answer may be older than one a client has already received before the
+// request began: once generation g has been served, the shared cache never
+// holds an older entry, so a reuse of an older answer is a stale reuse. The
+// other query's answer never changes and must come back byte for byte; the
+// race detector sees the cache shared.
 func TestResponseCacheConcurrent(t *testing.T) {
 	ev := &respEvents{}
 	e := newEnv(t, withCache(cache.Config{DefaultTTL: 30 * time.Millisecond}), withResponseCache(ev, 1<<20))
-	queries := []string{
-		`{ terminateReasons { code label } }`,
-		`{ projects { code ennis { reference } } }`,
-	}
-	want := make([]string, len(queries))
-	for i, q := range queries {
-		want[i] = e.query(t, q, nil).Body
-	}
+	var generation atomic.Int64
+	e.fault(reasonsPath, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"terminate_reasons": ["gen %d"]}`, generation.Add(1))
+	})
+	const reasons, projects = `{ terminateReasons { label } }`, `{ projects { code ennis { reference } } }`
+	wantProjects := e.query(t, projects, nil).Body
+	var seen atomic.Int64 // the newest generation any client has received
 	var wg sync.WaitGroup
 	for c := range 16 {
 		wg.Go(func() {
 			for i := range 20 {
-				q := (c + i) % len(queries)
-				body, _ := json.Marshal(map[string]string{"query": queries[q]})
+				q := reasons
+				if (c+i)%2 == 1 {
+					q = projects
+				}
+				floor := seen.Load()
+				body, _ := json.Marshal(map[string]string{"query": q})
 				resp, err := http.Post(e.gateway.URL+"/query", "application/json", bytes.NewReader(body))
 				if err != nil {
 					t.Error(err)
@@ -193,9 +203,27 @@ func TestResponseCacheConcurrent(t *testing.T) {
 				}
 				got, err := io.ReadAll(resp.Body)
 				resp.Body.Close()
-				if err != nil || string(got) != want[q] {
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if q == projects {
+					if string(got) != wantProjects {
+						t.Errorf("client %d, request %d: %s", c, i, got)
+						return
+					}
+					continue
+				}
+				var g int64
+				if _, err := fmt.Sscanf(string(got), `{"data":{"terminateReasons":[{"label":"gen %d"}]}}`, &g); err != nil {
 					t.Errorf("client %d, request %d: %v %s", c, i, err, got)
 					return
+				}
+				if g < floor {
+					t.Errorf("client %d, request %d: generation %d served after generation %d was: a stale reuse", c, i, g, floor)
+					return
+				}
+				for m := seen.Load(); g > m && !seen.CompareAndSwap(m, g); m = seen.Load() {
 				}
 			}
 		})
@@ -204,4 +232,5 @@ func TestResponseCacheConcurrent(t *testing.T) {
 	events := ev.take()
 	require.Contains(t, events, "hit")
 	require.Contains(t, events, "miss")
+	require.Greater(t, seen.Load(), int64(1), "Covage's answer changed during the test")
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/covage/gateway/graph"
 	"github.com/covage/gateway/internal/auth"
 )
 
@@ -80,7 +81,7 @@ func (s Security) withDefaults() Security {
 // text, then the limits check it, then gqlgen parses and validates it, then
 // the cost limit runs. parsed is gqlgen's query cache: a query found there
 // has passed the shape limits already.
-func secureServer(srv *handler.Server, s Security, parsed graphql.Cache[*ast.QueryDocument]) {
+func secureServer(srv *handler.Server, s Security, parsed graphql.Cache[*ast.QueryDocument], sizes graph.ListSizes) {
 	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions}})
 	srv.AddTransport(httpTransport{maxTokens: s.Limits.MaxTokens})
 	srv.SetParserTokenLimit(s.Limits.MaxTokens)
@@ -97,7 +98,7 @@ func secureServer(srv *handler.Server, s Security, parsed graphql.Cache[*ast.Que
 	if !s.PersistedOnly {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](s.APQCacheSize)})
 	}
-	srv.Use(operationLimits{l: s.Limits, noIntrospection: s.DisableIntrospection, parsed: parsed})
+	srv.Use(operationLimits{l: s.Limits, noIntrospection: s.DisableIntrospection, parsed: parsed, sizes: sizes})
 }
 
 // guardHTTP wraps /query, outermost first: CORS (so that every answer,

@@ -37,7 +37,7 @@ func (l *Loaders) BusinessByCode(ctx context.Context, code string) (*domain.Busi
 // remembered for the rest of the request, and never more than
 // BillingSitePool in flight in the request.
 func (l *Loaders) BillingSite(ctx context.Context, code string) (*domain.BillingSite, error) {
-	return remember(ctx, &l.lists, "billing_site/"+code, func() (*domain.BillingSite, error) {
+	return remember(ctx, &l.lists, "billing_site/"+code, func(ctx context.Context) (*domain.BillingSite, error) {
 		l.billingSlotsOnce.Do(func() { l.billingSlots = make(chan struct{}, l.cfg.BillingSitePool) })
 		select {
 		case l.billingSlots <- struct{}{}:
@@ -53,23 +53,14 @@ func (l *Loaders) BillingSite(ctx context.Context, code string) (*domain.Billing
 	})
 }
 
-// BillingSites returns one entry per code, in order; nil where upstream has
-// no such site. Duplicate codes cost nothing, and the first failure is
-// returned with whatever loaded.
-func (l *Loaders) BillingSites(ctx context.Context, codes []string) ([]*domain.BillingSite, error) {
-	sites, errs := l.BillingSitesByCode(ctx, codes)
-	for _, err := range errs {
-		if err != nil {
-			return sites, err
-		}
-	}
-	return sites, nil
-}
-
-// BillingSitesByCode is BillingSites with one error per code (errs is nil
-// when every code loaded): each distinct code is one GET, all started at
-// once and bounded by the request's pool.
-func (l *Loaders) BillingSitesByCode(ctx context.Context, codes []string) (sites []*domain.BillingSite, errs []error) {
+// BillingSites returns one entry per code, in order (nil where upstream has
+// no such site), with one error per code (errs is nil when every code
+// loaded), so that a failed code costs only its own entry. Duplicate codes
+// cost nothing. The distinct codes are fetched by the request's pool of
+// at most BillingSitePool workers, shared by every billingSites field of
+// the request: no goroutine per code, nor per field. A panic while
+// fetching one code fails that code alone.
+func (l *Loaders) BillingSites(ctx context.Context, codes []string) (sites []*domain.BillingSite, errs []error) {
 	sites = make([]*domain.BillingSite, len(codes))
 	each := make([]error, len(codes))
 	first := make(map[string]int, len(codes))
@@ -79,19 +70,74 @@ func (l *Loaders) BillingSitesByCode(ctx context.Context, codes []string) (sites
 			continue
 		}
 		first[code] = i
-		wg.Go(func() { sites[i], each[i] = l.BillingSite(ctx, code) })
+		wg.Add(1)
+		l.billingPool.submit(l.cfg.BillingSitePool, func() {
+			defer wg.Done()
+			sites[i], each[i] = l.billingSiteSafe(ctx, code)
+		})
 	}
 	wg.Wait()
 	for i, code := range codes {
-		sites[i] = sites[first[code]]
-		if err := each[first[code]]; err != nil {
+		j := first[code]
+		sites[i] = sites[j]
+		if each[j] != nil {
 			if errs == nil {
 				errs = make([]error, len(codes))
 			}
-			errs[i] = err
+			errs[i] = each[j]
 		}
 	}
 	return sites, errs
+}
+
+// workPool runs jobs on at most a given number of goroutines, started as
+// jobs arrive and ended as soon as the queue is empty, so it needs no
+// closing when the request ends.
+type workPool struct {
+	mu      sync.Mutex
+	queue   []func()
+	workers int
+}
+
+// submit queues job, and starts a worker if fewer than most are running.
+func (p *workPool) submit(most int, job func()) {
+	p.mu.Lock()
+	p.queue = append(p.queue, job)
+	start := p.workers < most
+	if start {
+		p.workers++
+	}
+	p.mu.Unlock()
+	if start {
+		go p.work()
+	}
+}
+
+func (p *workPool) work() {
+	for {
+		p.mu.Lock()
+		if len(p.queue) == 0 {
+			p.workers--
+			p.mu.Unlock()
+			return
+		}
+		job := p.queue[0]
+		p.queue[0] = nil
+		p.queue = p.queue[1:]
+		p.mu.Unlock()
+		job()
+	}
+}
+
+// billingSiteSafe is BillingSite for a pool worker, where a panic would
+// end the process: it becomes the code's error.
+func (l *Loaders) billingSiteSafe(ctx context.Context, code string) (site *domain.BillingSite, err error) {
+	defer func() {
+		if perr := recovered(recover()); perr != nil {
+			site, err = nil, perr
+		}
+	}()
+	return l.BillingSite(ctx, code)
 }
 
 // EnnisOfClients returns, for each client, the doors whose shortName is
@@ -206,6 +252,15 @@ func (l *Loaders) batchEnnisByClient(ctx context.Context, keys []clientKey) []*d
 	var wg sync.WaitGroup
 	for fk, idx := range byFilter {
 		wg.Go(func() {
+			// This goroutine is the batch's own: a panic here would end
+			// the process, so it fails the group's keys instead.
+			defer func() {
+				if err := recovered(recover()); err != nil {
+					for _, i := range idx {
+						results[i] = &dataloader.Result[[]*domain.Enni]{Error: err}
+					}
+				}
+			}()
 			clients := make([]string, len(idx))
 			for j, i := range idx {
 				clients[j] = keys[i].client

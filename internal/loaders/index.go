@@ -36,7 +36,7 @@ func projectClientCode(p *domain.Project) *string { return p.ClientCode }
 // ennisByShortName returns the door list for f grouped by client, built at
 // most once per request and filter.
 func (l *Loaders) ennisByShortName(ctx context.Context, f domain.EnniFilter) (index[domain.Enni], error) {
-	return remember(ctx, &l.lists, enniListKey(f)+"#short_name", func() (index[domain.Enni], error) {
+	return remember(ctx, &l.lists, enniListKey(f)+"#short_name", func(ctx context.Context) (index[domain.Enni], error) {
 		list, err := l.Ennis(ctx, f)
 		if err != nil {
 			return nil, err
@@ -48,7 +48,7 @@ func (l *Loaders) ennisByShortName(ctx context.Context, f domain.EnniFilter) (in
 // projectsByClientCode returns the unfiltered project list grouped by
 // client, built at most once per request.
 func (l *Loaders) projectsByClientCode(ctx context.Context) (index[domain.Project], error) {
-	return remember(ctx, &l.lists, projectListKey(domain.ProjectFilter{})+"#code_client", func() (index[domain.Project], error) {
+	return remember(ctx, &l.lists, projectListKey(domain.ProjectFilter{})+"#code_client", func(ctx context.Context) (index[domain.Project], error) {
 		list, err := l.Projects(ctx, domain.ProjectFilter{})
 		if err != nil {
 			return nil, err

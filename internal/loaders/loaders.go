@@ -10,7 +10,6 @@ package loaders
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"sync"
 	"time"
@@ -31,9 +30,6 @@ type Upstream interface {
 	ChangeReasons(ctx context.Context) ([]*domain.ChangeReason, error)
 	SiteConnectionTypes(ctx context.Context) ([]*domain.SiteConnectionType, error)
 }
-
-// errPanic is what waiters of a list call see when the call panicked.
-var errPanic = errors.New("upstream call panicked")
 
 // Config tunes batching.
 type Config struct {
@@ -83,6 +79,8 @@ type Loaders struct {
 	// on first use.
 	billingSlots     chan struct{}
 	billingSlotsOnce sync.Once
+	// billingPool runs the request's billingSites GETs (batch.go).
+	billingPool workPool
 
 	projectByCode    lazy[string, *domain.Project]
 	enniByReference  lazy[string, *domain.Enni]
@@ -134,8 +132,15 @@ func (z *lazy[K, V]) get(ctx context.Context) *dataloader.Loader[K, V] {
 	return z.loader
 }
 
-// run runs one batch, observed by Config.OnBatch when set.
-func (z *lazy[K, V]) run(ctx context.Context, keys []K) []*dataloader.Result[V] {
+// run runs one batch, observed by Config.OnBatch when set. A panic in the
+// batch answers every key with a *PanicError: batches run in dataloader
+// goroutines and timer callbacks, where a panic would end the process.
+func (z *lazy[K, V]) run(ctx context.Context, keys []K) (results []*dataloader.Result[V]) {
+	defer func() {
+		if err := recovered(recover()); err != nil {
+			results = failAll[V](len(keys), err)
+		}
+	}()
 	if hook := z.cfg.OnBatch; hook != nil {
 		var end func()
 		ctx, end = hook(ctx, z.name, len(keys))
@@ -321,6 +326,12 @@ func Middleware(up Upstream, cfg Config, next http.Handler) http.Handler {
 // WithLoaders returns a context carrying l, for callers outside HTTP.
 func WithLoaders(ctx context.Context, l *Loaders) context.Context {
 	return context.WithValue(ctx, ctxKey{}, l)
+}
+
+// From returns the request's loaders, if ctx carries them.
+func From(ctx context.Context) (*Loaders, bool) {
+	l, ok := ctx.Value(ctxKey{}).(*Loaders)
+	return l, ok
 }
 
 // For returns the request's loaders. It panics when Middleware did not run,

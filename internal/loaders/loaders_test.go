@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/graph-gophers/dataloader/v7"
 	"github.com/stretchr/testify/require"
 
 	"github.com/covage/gateway/internal/domain"
@@ -26,6 +28,9 @@ type fake struct {
 	inFlight atomic.Int64
 	maxIn    atomic.Int64
 	fail     error
+	// goroutines, when set, is told the process's goroutine count at each
+	// billing-site call.
+	goroutines func(int)
 }
 
 func (f *fake) record(call string) error {
@@ -86,8 +91,16 @@ func (f *fake) BillingSite(_ context.Context, code string) (*domain.BillingSite,
 	if err := f.record("billing_site/" + code); err != nil {
 		return nil, err
 	}
-	if code == "NOPE" {
+	switch code {
+	case "NOPE":
 		return nil, fmt.Errorf("covage billing_site: %w", errNotFound)
+	case "FAIL":
+		return nil, errors.New("covage billing_site: 503")
+	case "PANIC":
+		panic("injected billing-site panic")
+	}
+	if f.goroutines != nil {
+		f.goroutines(runtime.NumGoroutine())
 	}
 	return &domain.BillingSite{Code: code}, nil
 }
@@ -222,8 +235,8 @@ func TestBillingSitesBoundedPool(t *testing.T) {
 	f.delay = 10 * time.Millisecond
 	l := New(f, Config{BillingSitePool: 4, IsNotFound: func(err error) bool { return errors.Is(err, errNotFound) }})
 	codes := []string{"A", "B", "NOPE", "C", "D", "E", "F", "A", "B", "G", "H"}
-	sites, err := l.BillingSites(ctx, codes)
-	require.NoError(t, err)
+	sites, errs := l.BillingSites(ctx, codes)
+	require.Nil(t, errs)
 	require.Len(t, sites, len(codes))
 	for i, c := range codes {
 		if c == "NOPE" {
@@ -235,6 +248,68 @@ func TestBillingSitesBoundedPool(t *testing.T) {
 	require.Len(t, f.Calls(), 9, "one GET per distinct code")
 	require.LessOrEqual(t, f.maxIn.Load(), int64(4))
 	require.Greater(t, f.maxIn.Load(), int64(1))
+}
+
+// TestBillingSitesKeepWhatLoaded checks that a failed code, or one whose
+// fetch panicked, is nil with its own error, and every other entry is kept.
+func TestBillingSitesKeepWhatLoaded(t *testing.T) {
+	l := New(newFake(), Config{IsNotFound: func(err error) bool { return errors.Is(err, errNotFound) }})
+	codes := []string{"A", "FAIL", "B", "PANIC", "NOPE", "FAIL", "C"}
+	sites, errs := l.BillingSites(context.Background(), codes)
+	require.Len(t, errs, len(codes))
+	for i, c := range codes {
+		switch c {
+		case "FAIL":
+			require.ErrorContains(t, errs[i], "503", "entry %d", i)
+			require.Nil(t, sites[i])
+		case "PANIC":
+			var pe *PanicError
+			require.ErrorAs(t, errs[i], &pe)
+			require.Contains(t, string(pe.Stack), "BillingSite")
+			require.Nil(t, sites[i])
+		case "NOPE":
+			require.NoError(t, errs[i])
+			require.Nil(t, sites[i])
+		default:
+			require.NoError(t, errs[i])
+			require.Equal(t, c, sites[i].Code)
+		}
+	}
+}
+
+// TestBillingSitesFixedWorkers checks that many codes, asked by three
+// billingSites fields of one request at once, run on the request's pool of
+// workers, not on a goroutine each: the process's goroutine count grows by
+// about the pool size (plus the three callers), not by the number of codes.
+func TestBillingSitesFixedWorkers(t *testing.T) {
+	f := newFake()
+	f.delay = time.Millisecond
+	var most atomic.Int64
+	f.goroutines = func(n int) {
+		for m := most.Load(); int64(n) > m && !most.CompareAndSwap(m, int64(n)); m = most.Load() {
+		}
+	}
+	l := New(f, Config{BillingSitePool: 4})
+	before := runtime.NumGoroutine()
+	var wg sync.WaitGroup
+	for field := range 3 {
+		wg.Go(func() {
+			codes := make([]string, 200)
+			for i := range codes {
+				codes[i] = fmt.Sprint("S", field, "-", i)
+			}
+			sites, errs := l.BillingSites(context.Background(), codes)
+			require.Nil(t, errs)
+			require.Len(t, sites, 200)
+		})
+	}
+	wg.Wait()
+	require.Len(t, f.Calls(), 600)
+	// 3 callers and 4 workers; the margin covers goroutines of the runtime
+	// and the test framework, far below the 600 a goroutine per code would
+	// add, or the 12 of a pool per field.
+	require.Less(t, int(most.Load())-before, 3+4+5)
+	require.LessOrEqual(t, f.maxIn.Load(), int64(4))
 }
 
 func TestErrorsReachEveryKey(t *testing.T) {
@@ -256,7 +331,7 @@ func TestMemo(t *testing.T) {
 	var m memo
 	var runs atomic.Int32
 	release := make(chan struct{})
-	fn := func() (int, error) {
+	fn := func(context.Context) (int, error) {
 		runs.Add(1)
 		<-release
 		return 42, nil
@@ -286,12 +361,51 @@ func TestMemo(t *testing.T) {
 		require.Equal(t, 42, r)
 	}
 
-	// A panicking call releases its waiters with an error.
-	require.Panics(t, func() {
-		_, _ = remember(context.Background(), &m, "p", func() (int, error) { panic("boom") })
-	})
+	// A panicking call fails its owner and its waiters with a
+	// *PanicError, and does not panic on: it may run in a goroutine of its
+	// own (prefetch).
+	var pe *PanicError
+	_, err = remember(context.Background(), &m, "p", func(context.Context) (int, error) { panic("boom") })
+	require.ErrorAs(t, err, &pe)
 	_, err = remember(context.Background(), &m, "p", fn)
-	require.ErrorIs(t, err, errPanic)
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, "boom", pe.Value)
+	require.True(t, pe.FirstReport())
+	require.False(t, pe.FirstReport(), "the stack is logged once")
+
+	// A prefetch that panics fails whoever waits for it, and the process
+	// goes on.
+	prefetch(context.Background(), &m, "q", func(context.Context) (int, error) { panic("boom in a goroutine") })
+	_, err = remember(context.Background(), &m, "q", fn)
+	require.ErrorAs(t, err, &pe)
+}
+
+// TestBatchPanicsFailTheirKeys checks that a panic in a batch function,
+// which runs in a dataloader goroutine or a timer callback, answers each
+// key of the batch with a *PanicError instead of ending the process.
+func TestBatchPanicsFailTheirKeys(t *testing.T) {
+	for name, ctx := range map[string]context.Context{
+		"dataloader window":    context.Background(),
+		"alone":                Alone(context.Background()),
+		"expected calls timer": ExpectCalls(context.Background(), 3), // two calls come: the timer fires
+	} {
+		t.Run(name, func(t *testing.T) {
+			var z lazy[string, int]
+			cfg := Config{Wait: time.Millisecond}.withDefaults()
+			z.init(&cfg, "boom", func(context.Context, []string) []*dataloader.Result[int] { panic("injected batch panic") })
+			_, errs := loadAll([]string{"a", "b"}, func(k string) (int, error) {
+				_, errs := z.loadMany(ctx, []string{k})
+				if errs == nil {
+					return 0, nil
+				}
+				return 0, errs[0]
+			})
+			for _, err := range errs {
+				var pe *PanicError
+				require.ErrorAs(t, err, &pe)
+			}
+		})
+	}
 }
 
 func TestForWithoutMiddlewarePanics(t *testing.T) {

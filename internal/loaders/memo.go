@@ -3,6 +3,9 @@ package loaders
 import (
 	"context"
 	"sync"
+	"time"
+
+	"github.com/covage/gateway/internal/cache"
 )
 
 // memo runs each distinct upstream list call at most once per request and
@@ -19,6 +22,19 @@ type call struct {
 	done chan struct{}
 	val  any
 	err  error
+
+	// stale lists the stale answers the call was made from. They are
+	// reported by each caller, under its own GraphQL field, rather than
+	// once under the field of whoever ran the call: two aliases of one
+	// list, or a door list started by look-ahead under projects and read
+	// by projects { ennis }, are each stale at their own path.
+	mu    sync.Mutex
+	stale []staleNote
+}
+
+type staleNote struct {
+	endpoint string
+	age      time.Duration
 }
 
 // started reports whether the call for key has begun (done or in flight).
@@ -27,6 +43,23 @@ func (m *memo) started(key string) bool {
 	defer m.mu.Unlock()
 	_, ok := m.calls[key]
 	return ok
+}
+
+// peek returns the result of the call for key when it is done and
+// succeeded, without waiting.
+func (m *memo) peek(key string) (any, bool) {
+	m.mu.Lock()
+	c, ok := m.calls[key]
+	m.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	select {
+	case <-c.done:
+		return c.val, c.err == nil
+	default:
+		return nil, false
+	}
 }
 
 // begin returns the call for key, and whether this caller must run it.
@@ -44,13 +77,14 @@ func (m *memo) begin(key string) (*call, bool) {
 	return c, true
 }
 
-// remember runs fn once for key and returns its result to every caller. A
+// remember runs fn once for key and returns its result to every caller,
+// reporting the stale answers it was made from to each caller's context. A
 // caller whose context ends stops waiting; the call itself goes on for the
 // others.
-func remember[T any](ctx context.Context, m *memo, key string, fn func() (T, error)) (T, error) {
+func remember[T any](ctx context.Context, m *memo, key string, fn func(context.Context) (T, error)) (T, error) {
 	c, owner := m.begin(key)
 	if owner {
-		c.run(func() (any, error) { return fn() })
+		c.run(ctx, func(ctx context.Context) (any, error) { return fn(ctx) })
 	} else {
 		select {
 		case <-c.done:
@@ -59,6 +93,7 @@ func remember[T any](ctx context.Context, m *memo, key string, fn func() (T, err
 			return zero, ctx.Err()
 		}
 	}
+	c.reportStale(ctx)
 	if c.err != nil {
 		var zero T
 		return zero, c.err
@@ -69,26 +104,45 @@ func remember[T any](ctx context.Context, m *memo, key string, fn func() (T, err
 // prefetch starts the call for key in the background unless it has begun.
 // The call is registered before prefetch returns, so a loader that checks
 // started right after sees it.
-func prefetch[T any](m *memo, key string, fn func() (T, error)) {
+func prefetch[T any](ctx context.Context, m *memo, key string, fn func(context.Context) (T, error)) {
 	if c, owner := m.begin(key); owner {
-		go func() {
-			// Waiters see errPanic; nothing above this goroutine could
-			// recover a panic, so it stops here rather than the process.
-			defer func() { _ = recover() }()
-			c.run(func() (any, error) { return fn() })
-		}()
+		go c.run(ctx, func(ctx context.Context) (any, error) { return fn(ctx) })
 	}
 }
 
-// run fills the call from fn and releases its waiters, even when fn panics;
-// the panic then goes on to the caller's recover.
-func (c *call) run(fn func() (any, error)) {
+// run fills the call from fn and releases its waiters. A panic in fn
+// becomes the call's error (a *PanicError, with its stack) for the owner
+// and every waiter alike: the call may run in a goroutine of its own
+// (prefetch), where a panic would end the process.
+func (c *call) run(ctx context.Context, fn func(context.Context) (any, error)) {
 	defer close(c.done)
 	defer func() {
-		if r := recover(); r != nil {
-			c.err = errPanic
-			panic(r)
+		if err := recovered(recover()); err != nil {
+			c.val, c.err = nil, err
 		}
 	}()
-	c.val, c.err = fn()
+	c.val, c.err = fn(cache.WithStaleReporter(ctx, c.noteStale))
+}
+
+// noteStale is the call's stale reporter while it runs.
+func (c *call) noteStale(_ context.Context, endpoint string, age time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stale = append(c.stale, staleNote{endpoint, age})
+}
+
+// reportStale reports the call's stale answers to ctx's reporter, once
+// the call is done.
+func (c *call) reportStale(ctx context.Context) {
+	c.mu.Lock()
+	notes := c.stale
+	c.mu.Unlock()
+	if len(notes) == 0 {
+		return
+	}
+	if report, ok := cache.StaleReporterFrom(ctx); ok {
+		for _, n := range notes {
+			report(ctx, n.endpoint, n.age)
+		}
+	}
 }
