@@ -11,6 +11,7 @@ import (
 
 	"github.com/covage/gateway/internal/covage"
 	"github.com/covage/gateway/internal/health"
+	"github.com/covage/gateway/internal/shared"
 	"github.com/covage/gateway/internal/telemetry"
 )
 
@@ -47,8 +48,8 @@ func (o *observability) httpClient() *http.Client {
 // was validated before anything started. In pass-through mode the gateway
 // has no credential of its own, so a probe answered 401 still shows that
 // Covage is up.
-func (o *observability) readiness(client *covage.Client, passThrough bool) http.Handler {
-	return health.Readiness{
+func (o *observability) readiness(client *covage.Client, passThrough bool, redis *shared.Redis) http.Handler {
+	r := health.Readiness{
 		Auth:        client.CheckAuth,
 		LastSuccess: o.upstream.LastSuccess,
 		Probe: func(ctx context.Context) error {
@@ -59,6 +60,10 @@ func (o *observability) readiness(client *covage.Client, passThrough bool) http.
 			return err
 		},
 	}
+	if redis != nil {
+		r.Redis = redis.Check
+	}
+	return r
 }
 
 // close flushes pending spans.

@@ -74,7 +74,14 @@ func run(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	upstream, err := sharedCache(cfg, client, obs.metrics)
+	redis, err := connectRedis(cfg, log, obs.metrics)
+	if err != nil {
+		return err
+	}
+	if redis != nil {
+		defer redis.Close()
+	}
+	upstream, err := sharedCache(cfg, client, obs.metrics, sharedLevel(cfg, redis, obs.metrics))
 	if err != nil {
 		return err
 	}
@@ -83,6 +90,7 @@ func run(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
+	shareSecurity(cfg, redis, &security)
 	srv := &http.Server{
 		Addr: fmt.Sprintf(":%d", cfg.Port),
 		Handler: gateway.New(gateway.Options{
@@ -99,7 +107,7 @@ func run(ctx context.Context, getenv func(string) string) error {
 			Pprof:          cfg.Perf.Pprof,
 			Metrics:        obs.metrics,
 			Tracer:         obs.tracer,
-			Ready:          obs.readiness(client, cfg.Resilience.PassThrough()),
+			Ready:          obs.readiness(client, cfg.Resilience.PassThrough(), redis),
 			Build:          obs.build,
 			PassThrough:    cfg.Resilience.PassThrough(),
 			ResponseCache: gateway.ResponseCache{
@@ -118,7 +126,7 @@ func run(ctx context.Context, getenv func(string) string) error {
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("gateway listening", "addr", srv.Addr, "playground", fmt.Sprintf("http://localhost:%d/", cfg.Port),
 		"upstream", cfg.CovageURL, "auth", cfg.AuthMode(), "env", cfg.Security.Env, "version", obs.build.Version, "revision", obs.build.Revision,
-		"tracing", telemetry.TracingEnabled(getenv))
+		"tracing", telemetry.TracingEnabled(getenv), "redis", cfg.Redis.Enabled())
 
 	select {
 	case err := <-errc:

@@ -81,6 +81,9 @@ type Config struct {
 	CallTimeout time.Duration
 	// Hooks are called on every lookup, e.g. to count in metrics.
 	Hooks Hooks
+	// Shared is the second level shared by replicas (l2.go); none when
+	// its Level is nil.
+	Shared SharedConfig
 }
 
 // Hooks observe the cache. Each is optional, called synchronously with the
@@ -109,6 +112,8 @@ type Cache struct {
 	cfg   Config
 	lru   *lru.Cache[string, *entry]
 	group singleflight.Group
+	// version is the codec version in every second-level key (codec.go).
+	version string
 
 	hits, misses, coalesced, stale, evictions atomic.Uint64
 }
@@ -147,7 +152,13 @@ func New(up Upstream, cfg Config) (*Cache, error) {
 	if cfg.CallTimeout == 0 {
 		cfg.CallTimeout = DefaultCallTimeout
 	}
-	c := &Cache{up: up, cfg: cfg}
+	if cfg.Shared.LeaseTTL <= 0 {
+		cfg.Shared.LeaseTTL = DefaultLeaseTTL
+	}
+	if cfg.Shared.MaxValueBytes <= 0 {
+		cfg.Shared.MaxValueBytes = DefaultMaxValueBytes
+	}
+	c := &Cache{up: up, cfg: cfg, version: codecVersion()}
 	l, err := lru.NewWithEvict(cfg.MaxEntries, c.evicted)
 	if err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
@@ -283,12 +294,13 @@ func lookup[T any](ctx context.Context, c *Cache, endpoint, query string, fetch 
 		// fail it for the others.
 		callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.CallTimeout)
 		defer cancel()
-		val, err := fetch(callCtx)
+		// The second level, when there is one, may answer with a value
+		// another replica fetched, at the time it was fetched.
+		val, fetched, err := fetchShared(callCtx, c, key, ttl, fetch)
 		if err != nil {
 			return nil, err
 		}
-		now := time.Now()
-		e := &entry{val: val, stored: now, expires: now.Add(ttl), staleUntil: now.Add(ttl + c.cfg.StaleTTL)}
+		e := &entry{val: val, stored: fetched, expires: fetched.Add(ttl), staleUntil: fetched.Add(ttl + c.cfg.StaleTTL)}
 		if ttl > 0 {
 			c.lru.Add(key, e)
 		}
@@ -310,10 +322,13 @@ func lookup[T any](ctx context.Context, c *Cache, endpoint, query string, fetch 
 			return e.val.(T), nil
 		}
 		reads.uncached()
+		if stale == nil && isOutage(r.Err) {
+			stale = c.staleFromShared(key, ttl, r.Err)
+		}
 		if stale != nil && isOutage(r.Err) {
 			return c.serveStale(ctx, endpoint, stale).(T), nil
 		}
-		return zero, r.Err
+		return zero, unwrapShared(r.Err)
 	case <-ctx.Done():
 		reads.uncached()
 		err := ctx.Err()

@@ -55,6 +55,9 @@ type Config struct {
 	// Resilience holds the shared cache, retries, circuit breakers and the
 	// credential mode (resilience.go).
 	Resilience Resilience
+	// Redis holds the state shared by replicas (redis.go); off without
+	// REDIS_URL.
+	Redis Redis
 }
 
 // Demo reports whether the gateway runs against its built-in upstream.
@@ -94,6 +97,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.Security = p.security()
 	c.Perf = p.perf(c.Demo())
 	c.Resilience = p.resilience(c)
+	c.Redis = p.redis()
 	p.url("COVAGE_API_URL", c.CovageURL)
 	p.url("COVAGE_TOKEN_URL", c.TokenURL)
 	oauth := c.TokenURL != "" || c.Username != "" || c.Password != ""

@@ -40,6 +40,13 @@ type Security struct {
 	DisablePlayground    bool
 	// RateLimit is the per-client rate limit, off when RPS is 0.
 	RateLimit RateLimit
+	// GlobalRateLimit, when set, applies RateLimit across every replica
+	// (ratelimit_redis.go); the local limiter stands in when it cannot
+	// decide.
+	GlobalRateLimit GlobalRateLimiter
+	// APQCache, when set, stores automatic persisted queries instead of a
+	// local LRU of APQCacheSize (shared.APQ shares them across replicas).
+	APQCache graphql.Cache[string]
 }
 
 // Defaults of Security's zero fields.
@@ -80,7 +87,11 @@ func secureServer(srv *handler.Server, s Security, parsed graphql.Cache[*ast.Que
 		srv.Use(newSafelist(s.Manifest, s.PersistedOnly))
 	}
 	if !s.PersistedOnly {
-		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](s.APQCacheSize)})
+		apq := s.APQCache
+		if apq == nil {
+			apq = lru.New[string](s.APQCacheSize)
+		}
+		srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	}
 	srv.Use(operationLimits{l: s.Limits, noIntrospection: s.DisableIntrospection, parsed: parsed})
 }
@@ -93,7 +104,12 @@ func guardHTTP(s Security, next http.Handler) http.Handler {
 	h := limitBody(s.MaxBodyBytes, next)
 	h = preventCSRF(h)
 	if s.RateLimit.RPS > 0 {
-		h = newRateLimiter(s.RateLimit).middleware(h)
+		local := newRateLimiter(s.RateLimit).middleware(h)
+		if s.GlobalRateLimit != nil {
+			h = globalRateLimit(s.GlobalRateLimit, s.RateLimit, h, local)
+		} else {
+			h = local
+		}
 	}
 	h = withDeadline(s.RequestTimeout, h)
 	return withCORS(s.CORSAllowedOrigins, h)

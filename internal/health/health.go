@@ -37,6 +37,10 @@ type Readiness struct {
 	Timeout time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Redis checks the shared layer (shared.Redis.Check), when REDIS_URL
+	// is set. A failure reports "degraded: …" under "redis" and leaves the
+	// gateway ready: without Redis it serves from memory and Covage.
+	Redis func(ctx context.Context) error
 }
 
 // Report is the body of /readyz.
@@ -86,7 +90,18 @@ func (r Readiness) Check(ctx context.Context) Report {
 			set("upstream", r.Probe(ctx))
 		}
 	}
+	if r.Redis != nil {
+		rep.Checks["redis"] = degraded(r.Redis(ctx))
+	}
 	return rep
+}
+
+// degraded is the value of a check that cannot make the gateway unready.
+func degraded(err error) string {
+	if err != nil {
+		return "degraded: " + err.Error()
+	}
+	return "ok"
 }
 
 // ServeHTTP answers 200 with the report when ready, 503 when not.
