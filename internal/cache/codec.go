@@ -259,7 +259,14 @@ func (d *decoder) decode(v reflect.Value) error {
 
 // marshal encodes a cached value.
 func marshal[T any](v T) ([]byte, error) {
-	return encode(make([]byte, 0, 512), reflect.ValueOf(&v).Elem())
+	rv := reflect.ValueOf(&v).Elem()
+	if rv.Kind() == reflect.Interface {
+		rv = rv.Elem() // the dynamic value, as unmarshal's T names it
+	}
+	if !rv.IsValid() {
+		return nil, fmt.Errorf("%w: nil value", errCodec)
+	}
+	return encode(make([]byte, 0, 512), rv)
 }
 
 // unmarshal decodes a cached value; every byte must be used.

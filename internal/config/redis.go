@@ -64,7 +64,7 @@ func (p *parser) redis() Redis {
 		p.fail("REDIS_MODE=%q: want standalone, cluster or sentinel", r.Mode)
 	}
 	if r.Enabled() {
-		if _, err := shared.Options(r.URL.Reveal(), r.Mode, r.Timeout); err != nil {
+		if err := shared.Validate(r.URL.Reveal(), r.Mode); err != nil {
 			p.fail("REDIS_URL: %v", err)
 		}
 	}

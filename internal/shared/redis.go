@@ -12,6 +12,7 @@
 package shared
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -69,27 +70,44 @@ type Config struct {
 	OnOp func(op, result string)
 }
 
-// Options turns the URL and mode into go-redis's universal options, with
-// every timeout set to timeout and no retries, so no operation outlasts it.
-// Its errors never contain the URL, which may hold a password.
-func Options(rawURL, mode string, timeout time.Duration) (*redis.UniversalOptions, error) {
+// Validate checks REDIS_URL and REDIS_MODE as New would, without
+// connecting. Its errors never contain the URL, which may hold a password.
+func Validate(rawURL, mode string) error {
+	_, err := newClient(rawURL, mode, DefaultTimeout)
+	return err
+}
+
+// newClient parses the URL for its mode with go-redis's own parsers and
+// builds the client, every timeout set to timeout, one dial attempt and no
+// retries, so that no operation outlasts it. It returns a constructor, so
+// that Validate builds nothing.
+func newClient(rawURL, mode string, timeout time.Duration) (func() redis.UniversalClient, error) {
 	if !strings.HasPrefix(rawURL, "redis://") && !strings.HasPrefix(rawURL, "rediss://") {
 		return nil, errors.New("want a redis:// or rediss:// URL")
 	}
-	var u *redis.UniversalOptions
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	off := &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 	switch mode {
 	case "", ModeStandalone:
 		o, err := redis.ParseURL(rawURL)
 		if err != nil {
 			return nil, redact(err)
 		}
-		u = &redis.UniversalOptions{Addrs: []string{o.Addr}, Username: o.Username, Password: o.Password, DB: o.DB, TLSConfig: o.TLSConfig, Protocol: o.Protocol, PoolSize: o.PoolSize}
+		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = timeout, timeout, timeout, timeout
+		o.ContextTimeoutEnabled, o.MaxRetries, o.DialerRetries, o.DisableIdentity = true, -1, 1, true
+		o.MaintNotificationsConfig = off
+		return func() redis.UniversalClient { return redis.NewClient(o) }, nil
 	case ModeCluster:
 		o, err := redis.ParseClusterURL(rawURL)
 		if err != nil {
 			return nil, redact(err)
 		}
-		u = &redis.UniversalOptions{Addrs: o.Addrs, Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig, Protocol: o.Protocol, PoolSize: o.PoolSize, IsClusterMode: true}
+		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = timeout, timeout, timeout, timeout
+		o.ContextTimeoutEnabled, o.MaxRetries, o.DialerRetries, o.DisableIdentity = true, -1, 1, true
+		o.MaintNotificationsConfig = off
+		return func() redis.UniversalClient { return redis.NewClusterClient(o) }, nil
 	case ModeSentinel:
 		o, err := redis.ParseFailoverURL(rawURL)
 		if err != nil {
@@ -98,20 +116,11 @@ func Options(rawURL, mode string, timeout time.Duration) (*redis.UniversalOption
 		if o.MasterName == "" {
 			return nil, errors.New("sentinel mode needs master_name=… in the URL")
 		}
-		u = &redis.UniversalOptions{Addrs: o.SentinelAddrs, MasterName: o.MasterName, Username: o.Username, Password: o.Password,
-			SentinelUsername: o.SentinelUsername, SentinelPassword: o.SentinelPassword, DB: o.DB, TLSConfig: o.TLSConfig, Protocol: o.Protocol, PoolSize: o.PoolSize}
-	default:
-		return nil, fmt.Errorf("mode %q: want %s, %s or %s", mode, ModeStandalone, ModeCluster, ModeSentinel)
+		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = timeout, timeout, timeout, timeout
+		o.ContextTimeoutEnabled, o.MaxRetries, o.DialerRetries, o.DisableIdentity = true, -1, 1, true
+		return func() redis.UniversalClient { return redis.NewFailoverClient(o) }, nil
 	}
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	u.DialTimeout, u.ReadTimeout, u.WriteTimeout, u.PoolTimeout = timeout, timeout, timeout, timeout
-	u.ContextTimeoutEnabled = true
-	u.MaxRetries = -1 // a retry would outlast the timeout; the next request tries again
-	u.DisableIdentity = true
-	u.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
-	return u, nil
+	return nil, fmt.Errorf("mode %q: want %s, %s or %s", mode, ModeStandalone, ModeCluster, ModeSentinel)
 }
 
 // redact keeps go-redis's reason but never the URL, which url.Parse errors
@@ -148,13 +157,13 @@ type Redis struct {
 // a Redis that is down at start is marked down (logged once) and joined
 // when it appears.
 func New(cfg Config) (*Redis, error) {
-	opts, err := Options(cfg.URL, cfg.Mode, cfg.Timeout)
+	build, err := newClient(cfg.URL, cfg.Mode, cfg.Timeout)
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
 	r := &Redis{
-		client:   redis.NewUniversalClient(opts),
-		timeout:  opts.ReadTimeout,
+		client:   build(),
+		timeout:  cmp.Or(max(cfg.Timeout, 0), DefaultTimeout),
 		prefix:   cfg.Prefix,
 		log:      cfg.Logger,
 		onOp:     cfg.OnOp,
