@@ -61,7 +61,7 @@ type SharedConfig struct {
 	Level Shared
 	// LeaseTTL is how long a lease lives unless its holder extends it
 	// (every LeaseTTL/3 while it fetches): how long others wait for a
-	// holder that died. DefaultLeaseTTL when zero.
+	// holder that died or lost Redis. DefaultLeaseTTL when zero.
 	LeaseTTL time.Duration
 	// MaxValueBytes caps an encoded value; larger ones stay in memory only.
 	// DefaultMaxValueBytes when zero.
@@ -75,7 +75,7 @@ type SharedConfig struct {
 
 // Defaults for SharedConfig.
 const (
-	DefaultLeaseTTL      = time.Second
+	DefaultLeaseTTL      = 300 * time.Millisecond
 	DefaultMaxValueBytes = 4 << 20
 	// failTTL is how long a failed fetch sends waiting replicas to Covage
 	// directly instead of queueing behind one another.

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/covage/gateway/internal/cache"
 	"github.com/covage/gateway/internal/covage"
 	"github.com/covage/gateway/internal/shared"
 )
@@ -25,8 +26,8 @@ type Redis struct {
 	// default 4 MiB).
 	MaxValueBytes int
 	// LeaseTTL is how long a replica's lease on a missing value lives
-	// unless it is extended (REDIS_LEASE_TTL, default 1s): how long other
-	// replicas wait for a holder that died.
+	// unless its holder extends it (REDIS_LEASE_TTL, default 300ms): how
+	// long other replicas wait for a holder that died or lost Redis.
 	LeaseTTL time.Duration
 	// APQTTL is how long a persisted query registered through any replica
 	// is kept in Redis (REDIS_APQ_TTL, default 24h).
@@ -43,14 +44,14 @@ func (p *parser) redis() Redis {
 		Timeout:       p.duration("REDIS_TIMEOUT", shared.DefaultTimeout),
 		Prefix:        p.str("REDIS_KEY_PREFIX", shared.DefaultPrefix),
 		MaxValueBytes: p.int("REDIS_MAX_VALUE_BYTES", 4<<20, 1024, 512<<20),
-		LeaseTTL:      p.duration("REDIS_LEASE_TTL", time.Second),
+		LeaseTTL:      p.duration("REDIS_LEASE_TTL", cache.DefaultLeaseTTL),
 		APQTTL:        p.duration("REDIS_APQ_TTL", 24*time.Hour),
 	}
 	if r.Timeout <= 0 {
 		p.fail("REDIS_TIMEOUT must be positive")
 	}
-	if r.LeaseTTL < 30*time.Millisecond {
-		p.fail("REDIS_LEASE_TTL must be at least 30ms")
+	if r.LeaseTTL < 2*r.Timeout {
+		p.fail("REDIS_LEASE_TTL (%s) must be at least twice REDIS_TIMEOUT (%s): its holder extends it every third of it", r.LeaseTTL, r.Timeout)
 	}
 	if r.APQTTL < time.Second {
 		p.fail("REDIS_APQ_TTL must be at least 1s")

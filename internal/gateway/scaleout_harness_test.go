@@ -50,9 +50,9 @@ type fleetConfig struct {
 	latency time.Duration
 	// ttl and stale are the cache's times; 5m and 24h when zero.
 	ttl, stale time.Duration
-	// redisTimeout bounds each Redis operation; 1s when zero, so that a
-	// loaded test machine never turns a slow answer into a fallback (the
-	// fault tests set the production default).
+	// redisTimeout bounds each Redis operation; 1s when zero, with 3s
+	// leases, so that a loaded test machine never turns a slow answer into
+	// a fallback; otherwise leases take the production default.
 	redisTimeout time.Duration
 	// noRedis runs the replicas without the shared layer.
 	noRedis bool
@@ -108,15 +108,17 @@ func (f *fleet) add(t *testing.T) *replica {
 	sec := gateway.Security{RateLimit: f.cfg.rateLimit}
 	ready := health.Readiness{}
 	if f.redis != nil {
-		timeout := f.cfg.redisTimeout
+		// Tests that count calls give Redis and leases room on a loaded
+		// machine; the fault tests use the production defaults.
+		timeout, lease := f.cfg.redisTimeout, time.Duration(0)
 		if timeout == 0 {
-			timeout = time.Second
+			timeout, lease = time.Second, 3*time.Second
 		}
 		ops := telemetry.NewRedisOps(r.metrics)
 		r.redis, err = shared.New(shared.Config{URL: f.redis.URL(), Timeout: timeout, ProbeInterval: 20 * time.Millisecond, Logger: logger, OnOp: ops.Observe})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = r.redis.Close() })
-		cc.Shared = cache.SharedConfig{Level: shared.NewCache(r.redis, 0)}
+		cc.Shared = cache.SharedConfig{Level: shared.NewCache(r.redis, 0), LeaseTTL: lease}
 		sec.APQCache = shared.NewAPQ(r.redis, lru.New[string](100), time.Hour, 1<<20)
 		if f.cfg.rateLimit.RPS > 0 {
 			sec.GlobalRateLimit = shared.NewRateLimit(r.redis, f.cfg.rateLimit.RPS, f.cfg.rateLimit.Burst)
