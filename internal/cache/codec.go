@@ -181,7 +181,12 @@ func (d *decoder) decode(v reflect.Value) error {
 			return err
 		}
 		var t time.Time
-		if err := t.UnmarshalBinary(d.b[:n]); err != nil {
+		// Only times RFC 3339 can write come from Covage: a year of four
+		// digits and an offset in whole minutes, under 24 hours.
+		if err := t.UnmarshalBinary(d.b[:n]); err != nil || t.Year() < 0 || t.Year() > 9999 {
+			return d.fail()
+		}
+		if _, off := t.Zone(); off%60 != 0 || off <= -24*3600 || off >= 24*3600 {
 			return d.fail()
 		}
 		d.b = d.b[n:]
