@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
 
 	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/covage/gateway/internal/cache"
 	"github.com/covage/gateway/internal/config"
@@ -20,6 +23,9 @@ func connectRedis(cfg config.Config, log *slog.Logger, m *telemetry.Metrics) (*s
 	if !rc.Enabled() {
 		return nil, nil
 	}
+	// go-redis logs every failed dial on its own; the gateway logs one
+	// line per change of Redis's state, so the library's lines go to debug.
+	redis.SetLogger(redisLog{log})
 	ops := telemetry.NewRedisOps(m)
 	return shared.New(shared.Config{
 		URL:     rc.URL.Reveal(),
@@ -56,4 +62,11 @@ func shareSecurity(cfg config.Config, r *shared.Redis, s *gateway.Security) {
 	if s.RateLimit.RPS > 0 {
 		s.GlobalRateLimit = shared.NewRateLimit(r, s.RateLimit.RPS, s.RateLimit.Burst)
 	}
+}
+
+// redisLog writes go-redis's own log lines at debug level.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, "go-redis: "+fmt.Sprintf(format, v...))
 }

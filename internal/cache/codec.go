@@ -140,8 +140,34 @@ func encode(buf []byte, v reflect.Value) ([]byte, error) {
 // decoder reads the binary form back. Every length is checked against what
 // is left, so a corrupt or hostile value fails instead of allocating
 // without bound.
+//
+// It allocates little: strings are slices of one copy of the whole value
+// (s, from the offset of b in it), a list's structs are one array, and
+// pointed-to strings come from chunks of strs. A decoded value keeps the
+// whole copy alive, which is what the cache holds anyway.
 type decoder struct {
-	b []byte
+	b    []byte
+	s    string
+	strs []string
+}
+
+func newDecoder(b []byte) *decoder { return &decoder{b: b, s: string(b)} }
+
+// str returns the next n bytes as a string, sharing d.s.
+func (d *decoder) str(n int) string {
+	off := len(d.s) - len(d.b)
+	d.b = d.b[n:]
+	return d.s[off : off+n]
+}
+
+// newString returns a pointer to a string slot.
+func (d *decoder) newString() *string {
+	if len(d.strs) == 0 {
+		d.strs = make([]string, 256)
+	}
+	p := &d.strs[0]
+	d.strs = d.strs[1:]
+	return p
 }
 
 func (d *decoder) fail() error { return fmt.Errorf("%w: truncated or corrupt value", errCodec) }
@@ -202,6 +228,14 @@ func (d *decoder) decode(v reflect.Value) error {
 		if c == 0 {
 			return nil
 		}
+		if v.Type().Elem().Kind() == reflect.String && v.Type().Elem() == reflect.TypeFor[string]() {
+			p := d.newString()
+			if err := d.decode(reflect.ValueOf(p).Elem()); err != nil {
+				return err
+			}
+			v.Set(reflect.ValueOf(p))
+			return nil
+		}
 		p := reflect.New(v.Type().Elem())
 		if err := d.decode(p.Elem()); err != nil {
 			return err
@@ -214,6 +248,25 @@ func (d *decoder) decode(v reflect.Value) error {
 			return err
 		}
 		s := reflect.MakeSlice(v.Type(), n, n)
+		if et := v.Type().Elem(); et.Kind() == reflect.Pointer && et.Elem().Kind() == reflect.Struct && et.Elem() != timeType {
+			// A list of objects: their structs in one array.
+			arr := reflect.MakeSlice(reflect.SliceOf(et.Elem()), n, n)
+			for i := range n {
+				c, err := d.byte()
+				if err != nil || c > 1 {
+					return d.fail()
+				}
+				if c == 0 {
+					continue
+				}
+				if err := d.decode(arr.Index(i)); err != nil {
+					return err
+				}
+				s.Index(i).Set(arr.Index(i).Addr())
+			}
+			v.Set(s)
+			return nil
+		}
 		for i := range n {
 			if err := d.decode(s.Index(i)); err != nil {
 				return err
@@ -233,8 +286,7 @@ func (d *decoder) decode(v reflect.Value) error {
 		if err != nil {
 			return err
 		}
-		v.SetString(string(d.b[:n]))
-		d.b = d.b[n:]
+		v.SetString(d.str(n))
 		return nil
 	case reflect.Bool:
 		c, err := d.byte()
@@ -277,7 +329,7 @@ func marshal[T any](v T) ([]byte, error) {
 // unmarshal decodes a cached value; every byte must be used.
 func unmarshal[T any](b []byte) (T, error) {
 	var v T
-	d := decoder{b: b}
+	d := newDecoder(b)
 	if err := d.decode(reflect.ValueOf(&v).Elem()); err != nil {
 		return v, err
 	}

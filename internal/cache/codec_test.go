@@ -58,7 +58,7 @@ func roundTrip(t *testing.T, v reflect.Value) {
 	data, err := marshal[any](v.Interface())
 	require.NoError(t, err)
 	back := reflect.New(v.Type())
-	d := decoder{b: data}
+	d := newDecoder(data)
 	require.NoError(t, d.decode(back.Elem()))
 	require.Empty(t, d.b)
 	want, err := json.Marshal(v.Interface())

@@ -62,6 +62,7 @@ func TestSharedLeaseHolderDies(t *testing.T) {
 	f.waitStart(t)
 	ctx := context.Background()
 	require.NoError(t, l.rc.Set(ctx, key+":lease", "dead-holder", 300*time.Millisecond).Err())
+	f.gate = make(chan struct{}) // alice's call waits while the test looks
 
 	got := make(chan string, 1)
 	go func() {
@@ -78,6 +79,7 @@ func TestSharedLeaseHolderDies(t *testing.T) {
 	lease, err := l.rc.Get(ctx, key+":lease").Result()
 	require.NoError(t, err)
 	require.NotEqual(t, "dead-holder", lease)
+	close(f.gate)
 	require.Equal(t, "id:alice", <-got)
 	require.EqualValues(t, 2, f.calls.Load(), "the probe, then alice's one call")
 }

@@ -14,28 +14,27 @@ import (
 	"github.com/covage/gateway/internal/redistest"
 )
 
-// TestParseClaim treats Redis's answers as input from outside: anything
-// but the script's own shape is refused, and an oversized value ignored.
-func TestParseClaim(t *testing.T) {
+// TestParseValue treats Redis's answers as input from outside: anything
+// but a time and a value within the cap is no value.
+func TestParseValue(t *testing.T) {
 	c := &Cache{maxData: 8}
+	after := time.UnixMilli(1700000000000)
 	for _, tc := range []struct {
 		name    string
-		res     []any
+		vals    []any
 		want    cache.Claim
 		wantErr bool
 	}{
-		{"fresh", []any{int64(0), "1700000000000", "abc"}, cache.Claim{Data: []byte("abc"), Fetched: time.UnixMilli(1700000000000), Fresh: true}, false},
-		{"won, stale value", []any{int64(1), "1700000000000", "abc"}, cache.Claim{Data: []byte("abc"), Fetched: time.UnixMilli(1700000000000), Lease: cache.LeaseWon}, false},
-		{"busy, nothing", []any{int64(2), "", ""}, cache.Claim{Lease: cache.LeaseBusy}, false},
-		{"failed", []any{int64(3), "", ""}, cache.Claim{Lease: cache.LeaseFailed}, false},
-		{"fresh but oversized", []any{int64(0), "1700000000000", "123456789"}, cache.Claim{Lease: cache.LeaseFailed}, false},
-		{"short", []any{int64(0), "1"}, cache.Claim{}, true},
-		{"bad state", []any{int64(9), "", ""}, cache.Claim{}, true},
-		{"bad types", []any{"0", "", ""}, cache.Claim{}, true},
-		{"bad time", []any{int64(1), "soon", "abc"}, cache.Claim{}, true},
+		{"fresh", []any{"1700000000001", "abc"}, cache.Claim{Data: []byte("abc"), Fetched: time.UnixMilli(1700000000001), Fresh: true}, false},
+		{"stale", []any{"1700000000000", "abc"}, cache.Claim{Data: []byte("abc"), Fetched: time.UnixMilli(1700000000000)}, false},
+		{"missing", []any{nil, nil}, cache.Claim{}, false},
+		{"oversized", []any{"1700000000001", "123456789"}, cache.Claim{}, false},
+		{"bad time", []any{"soon", "abc"}, cache.Claim{}, false},
+		{"no time", []any{nil, "abc"}, cache.Claim{}, false},
+		{"short", []any{"1"}, cache.Claim{}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := c.parseClaim(tc.res)
+			got, err := c.parseValue(tc.vals, after)
 			if tc.wantErr {
 				require.Error(t, err)
 				return
@@ -82,7 +81,7 @@ func TestStateChanges(t *testing.T) {
 	require.ErrorContains(t, err, "redis unreachable (connection failed)")
 	require.NotContains(t, err.Error(), "127.0.0.1", "no address in /readyz")
 	mu.Lock()
-	require.GreaterOrEqual(t, ops["cache_claim skipped"], 19)
+	require.GreaterOrEqual(t, ops["cache_get skipped"], 19)
 	mu.Unlock()
 
 	srv.Restart()

@@ -17,7 +17,7 @@ func NewRedisOps(m *Metrics) *RedisOps {
 	}
 	r := &RedisOps{ops: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "gateway_redis_operations_total",
-		Help: "Redis operations by op (cache_claim, cache_store, cache_release, cache_extend, apq_get, apq_set, ratelimit, ping) and result (ok, miss, error, timeout, skipped while Redis is down, canceled by the caller).",
+		Help: "Redis operations by op (cache_get, cache_claim, cache_store, cache_release, cache_extend, apq_get, apq_set, ratelimit, ping) and result (ok, miss, error, timeout, skipped while Redis is down, canceled by the caller).",
 	}, []string{"op", "result"})}
 	m.reg.MustRegister(r.ops)
 	return r
