@@ -82,8 +82,8 @@ const (
 	failTTL = time.Second
 	// pollMin and pollMax bound the interval at which a waiting replica
 	// looks for the holder's value.
-	pollMin = 5 * time.Millisecond
-	pollMax = 40 * time.Millisecond
+	pollMin = 2 * time.Millisecond
+	pollMax = 25 * time.Millisecond
 )
 
 // sharedStale carries a stale value found in the second level with the
@@ -164,7 +164,7 @@ func fetchShared[T any](ctx context.Context, c *Cache, key string, ttl time.Dura
 				t.Stop()
 				return zero, time.Time{}, ctx.Err()
 			}
-			delay = min(delay*2, pollMax)
+			delay = min(delay*3/2, pollMax)
 			continue
 		}
 		break // the last holder failed: fetch alone

@@ -73,7 +73,7 @@ type replica struct {
 	metrics *telemetry.Metrics
 }
 
-func newFleet(t *testing.T, n int, cfg fleetConfig) *fleet {
+func newFleet(t testing.TB, n int, cfg fleetConfig) *fleet {
 	t.Helper()
 	f := &fleet{cfg: cfg, demo: demo.New(demo.Sample(), demo.WithLatency(cfg.latency)), auth: map[string]int{}}
 	if !cfg.noRedis {
@@ -97,7 +97,7 @@ func newFleet(t *testing.T, n int, cfg fleetConfig) *fleet {
 }
 
 // add starts one more replica, with an empty in-process cache.
-func (f *fleet) add(t *testing.T) *replica {
+func (f *fleet) add(t testing.TB) *replica {
 	t.Helper()
 	r := &replica{log: &lockedWriter{w: &bytes.Buffer{}}}
 	r.metrics = telemetry.NewMetrics(prometheus.NewRegistry(), telemetry.BuildInfo{})
