@@ -230,10 +230,25 @@ func TestScaleOutTenantIsolation(t *testing.T) {
 	require.Equal(t, "UNAUTHENTICATED", mallory.Errors[0].Extensions["code"])
 	require.NotContains(t, mallory.Body, "CN", "no one else's data")
 
+	// A persisted query registered by alice runs, for anyone else, with
+	// their own token: bob gets his data, mallory none.
+	sum := sha256.Sum256([]byte(ennisQuery))
+	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
+	ctx := context.Background()
+	reg, err := f.replicas[0].post(ctx, map[string]any{"query": ennisQuery, "extensions": ext}, "Bearer alice-token-0123456789")
+	require.NoError(t, err)
+	require.JSONEq(t, string(alice.Data), string(reg.Data))
+	bobAPQ, err := f.replicas[1].post(ctx, map[string]any{"extensions": ext}, "Bearer bob-token-0123456789")
+	require.NoError(t, err)
+	require.JSONEq(t, string(bob.Data), string(bobAPQ.Data))
+	malAPQ, err := f.replicas[2].post(ctx, map[string]any{"extensions": ext}, "Bearer mallory-token-0123456789")
+	require.NoError(t, err)
+	require.Len(t, malAPQ.Errors, 1, malAPQ.Body)
+	require.Equal(t, "UNAUTHENTICATED", malAPQ.Errors[0].Extensions["code"])
+
 	// Nothing of a token in Redis: keys and values.
 	rc := f.client(t)
-	ctx := context.Background()
-	keys, err := rc.Keys(ctx, "*").Result()
+	keys, err := rc.Keys(ctx, "covage:cache:*").Result()
 	require.NoError(t, err)
 	var values []string
 	for _, k := range keys {
@@ -242,8 +257,13 @@ func TestScaleOutTenantIsolation(t *testing.T) {
 		}
 	}
 	require.Len(t, values, 2, "alice's and bob's values: %v", keys)
-	for _, k := range keys {
+	all, err := rc.Keys(ctx, "*").Result()
+	require.NoError(t, err)
+	for _, k := range all {
 		v, _ := rc.HGet(ctx, k, "d").Result()
+		if apq, err := rc.Get(ctx, k).Result(); err == nil {
+			v = apq
+		}
 		for _, secret := range []string{"alice-token", "bob-token", "mallory-token"} {
 			require.NotContains(t, k, secret)
 			require.NotContains(t, v, secret)
