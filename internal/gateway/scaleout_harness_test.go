@@ -142,6 +142,13 @@ func (f *fleet) add(t testing.TB) *replica {
 	return r
 }
 
+// seen is how many upstream requests carried the Authorization header h.
+func (f *fleet) seen(h string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.auth[h]
+}
+
 // calls is how many data requests Covage served.
 func (f *fleet) calls() int64 { return f.demo.Total() }
 

@@ -220,7 +220,7 @@ func TestScaleOutTenantIsolation(t *testing.T) {
 	require.NoError(t, ok(alice))
 	again := f.replicas[1].ask(t, ennisQuery, "Bearer alice-token-0123456789")
 	require.JSONEq(t, string(alice.Data), string(again.Data))
-	require.Equal(t, 1, f.auth["Bearer alice-token-0123456789"], "alice's second request, on another replica, came from Redis")
+	require.Equal(t, 1, f.seen("Bearer alice-token-0123456789"), "alice's second request, on another replica, came from Redis")
 
 	bob := f.replicas[1].ask(t, ennisQuery, "Bearer bob-token-0123456789")
 	require.NoError(t, ok(bob))
