@@ -140,18 +140,27 @@ func TestScaleOutRedisFaults(t *testing.T) {
 			t.Logf("%d requests, slowest %s, %d upstream calls", res.n, res.slowest.Round(time.Millisecond), f.calls())
 
 			for i, r := range f.replicas {
-				down, up := 0, 0
-				if tc.outage {
-					down = 1
+				// One line per change of state, not per request: the lines
+				// alternate, so there is one more warning than recovery
+				// exactly while Redis is down. (On a loaded machine a
+				// healthy Redis can miss the 100 ms bound too, which is a
+				// real outage of its own, with its own pair of lines.)
+				if tc.outage && !tc.recovers {
+					require.False(t, r.redis.Up())
+				} else {
+					waitFor(t, "the replica to see Redis up", r.redis.Up)
 				}
-				if tc.recovers {
-					up = 1
+				downs, ups := r.logCount(msgDown), r.logCount(msgUp)
+				if r.redis.Up() {
+					require.Equal(t, downs, ups, "replica %d: a recovery line for each warning", i)
+				} else {
+					require.Equal(t, downs, ups+1, "replica %d: one warning more than recoveries while down", i)
 				}
-				require.Equal(t, down, r.logCount(msgDown), "replica %d: one warning per outage", i)
-				require.Equal(t, up, r.logCount(msgUp), "replica %d: one line per recovery", i)
 				if tc.outage {
+					require.GreaterOrEqual(t, downs, 1, "replica %d: the outage was logged", i)
 					require.Contains(t, r.metric(t, "gateway_redis_operations_total"), `result="skipped"`)
 				}
+				require.Less(t, downs, 5, "replica %d: not a line per request", i)
 				if tc.recovers {
 					_, check := r.readyz(t)
 					require.Equal(t, "ok", check)
@@ -172,7 +181,7 @@ func TestScaleOutRedisFaults(t *testing.T) {
 // TestScaleOutRedisDownAtStart: replicas start while Redis is down, serve
 // from memory and Covage, and use Redis once it appears.
 func TestScaleOutRedisDownAtStart(t *testing.T) {
-	f := newFleet(t, 0, fleetConfig{redisTimeout: 100 * time.Millisecond})
+	f := newFleet(t, 0, fleetConfig{})
 	f.redis.Kill()
 	a, b := f.add(t), f.add(t)
 	for _, r := range []*replica{a, b} {
