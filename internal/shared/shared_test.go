@@ -59,7 +59,7 @@ func TestStateChanges(t *testing.T) {
 	log := &lockedWriter{w: &strings.Builder{}}
 	var mu sync.Mutex
 	ops := map[string]int{}
-	r, err := New(Config{URL: srv.URL(), Timeout: 100 * time.Millisecond, ProbeInterval: 10 * time.Millisecond,
+	r, err := New(Config{URL: srv.URL(), Timeout: time.Second, ProbeInterval: 10 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(log, nil)), OnOp: func(op, result string) {
 			mu.Lock()
 			defer mu.Unlock()
