@@ -174,7 +174,7 @@ func fetchShared[T any](ctx context.Context, c *Cache, key string, ttl time.Dura
 		return zero, time.Time{}, c.withSharedStale(err, stale, ttl)
 	}
 	now := time.Now()
-	c.storeShared(ctx, endpoint, name, v, now, ttl, "")
+	go c.storeShared(context.WithoutCancel(ctx), endpoint, name, v, now, ttl, "")
 	return v, now, nil
 }
 
@@ -207,13 +207,16 @@ func fetchLeased[T any](ctx context.Context, c *Cache, endpoint, name, token str
 		return zero, time.Time{}, c.withSharedStale(err, stale, ttl)
 	}
 	now := time.Now()
-	c.storeShared(ctx, endpoint, name, v, now, ttl, token)
+	// Encoding and storing happen after the callers have their value;
+	// the other replicas wait on the lease until the store releases it.
+	go c.storeShared(context.WithoutCancel(ctx), endpoint, name, v, now, ttl, token)
 	return v, now, nil
 }
 
-// storeShared writes v to the second level for its fresh and stale time.
-// A value over the size cap is not stored; its lease is released as failed
-// so that waiting replicas fetch for themselves.
+// storeShared writes v to the second level for its fresh and stale time,
+// in a goroutine of its own that ends within one Redis timeout. A value
+// over the size cap is not stored; its lease is released as failed so that
+// waiting replicas fetch for themselves.
 func (c *Cache) storeShared(ctx context.Context, endpoint, name string, v any, fetched time.Time, ttl time.Duration, token string) {
 	l2 := c.cfg.Shared.Level
 	data, err := marshal(v)

@@ -46,8 +46,13 @@ func (l *l2) replica(t *testing.T, up cache.Upstream, sc cache.SharedConfig) *ca
 func (l *l2) valueKey(t *testing.T, c *cache.Cache) string {
 	t.Helper()
 	ref(t)(c.Ennis(as(context.Background(), "probe"), domain.EnniFilter{}))
-	keys, err := l.rc.Keys(context.Background(), "covage:cache:*id:probe*").Result()
-	require.NoError(t, err)
+	// The value is stored after the caller has it: wait for it to land.
+	var keys []string
+	for deadline := time.Now().Add(5 * time.Second); len(keys) == 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		var err error
+		keys, err = l.rc.Keys(context.Background(), "covage:cache:*id:probe|}").Result()
+		require.NoError(t, err)
+	}
 	require.Len(t, keys, 1)
 	return strings.Replace(keys[0], "id:probe", "id:alice", 1)
 }
@@ -157,6 +162,11 @@ func TestSharedCorruptValue(t *testing.T) {
 	b := l.replica(t, f, cache.SharedConfig{})
 	require.Equal(t, "id:alice", ref(t)(b.Ennis(as(ctx, "alice"), domain.EnniFilter{})))
 	require.EqualValues(t, 2, f.calls.Load(), "the probe, then alice's call")
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if d, _ := l.rc.HGet(ctx, key, "d").Result(); d != "\x05garbage" {
+			break // b's value has landed
+		}
+	}
 	c := l.replica(t, f, cache.SharedConfig{})
 	require.Equal(t, "id:alice", ref(t)(c.Ennis(as(ctx, "alice"), domain.EnniFilter{})))
 	require.EqualValues(t, 2, f.calls.Load(), "the good value replaced the corrupt one")

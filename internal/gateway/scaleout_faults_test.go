@@ -170,9 +170,11 @@ func TestScaleOutRedisFaults(t *testing.T) {
 				// The shared layer works again: a new value reaches Redis.
 				q := fmt.Sprintf(`{ ennis(filter: {reference: "%s"}) { reference } }`, strings.ToLower(tc.name[:3]))
 				require.NoError(t, ok(f.replicas[0].ask(t, q, "")))
-				keys, err := f.client(t).Keys(context.Background(), "covage:cache:*reference=*").Result()
-				require.NoError(t, err)
-				require.NotEmpty(t, keys)
+				rc := f.client(t)
+				waitFor(t, "the value to reach Redis", func() bool {
+					keys, err := rc.Keys(context.Background(), "covage:cache:*reference=*").Result()
+					return err == nil && len(keys) > 0
+				})
 			}
 		})
 	}

@@ -248,15 +248,19 @@ func TestScaleOutTenantIsolation(t *testing.T) {
 
 	// Nothing of a token in Redis: keys and values.
 	rc := f.client(t)
-	keys, err := rc.Keys(ctx, "covage:cache:*").Result()
-	require.NoError(t, err)
-	var values []string
-	for _, k := range keys {
-		if !strings.HasSuffix(k, ":lease") { // mallory's failed fetch left one
-			values = append(values, k)
+	values := func() (values []string) {
+		keys, err := rc.Keys(ctx, "covage:cache:*").Result()
+		require.NoError(t, err)
+		for _, k := range keys {
+			if !strings.HasSuffix(k, ":lease") { // mallory's failed fetch left one
+				values = append(values, k)
+			}
 		}
+		return values
 	}
-	require.Len(t, values, 2, "alice's and bob's values: %v", keys)
+	// Values are stored just after their callers have them.
+	waitFor(t, "alice's and bob's values", func() bool { return len(values()) >= 2 })
+	require.Len(t, values(), 2)
 	all, err := rc.Keys(ctx, "*").Result()
 	require.NoError(t, err)
 	for _, k := range all {

@@ -83,13 +83,16 @@ return 1
 `)
 
 // Claim implements cache.Shared: one HMGET, which answers a fresh value,
-// then, when the value is not fresh, the claim script.
+// then, when the value is not fresh, the claim script. Both share one
+// timeout, so a Redis that turns slow between them costs a lookup no more
+// than one.
 func (c *Cache) Claim(ctx context.Context, name string, freshAfter time.Time, withStale bool, token string, leaseTTL time.Duration) (cache.Claim, error) {
 	keys := c.keys(name)
+	deadline := time.Now().Add(c.r.timeout)
 	// Twice at most: the value may turn fresh between the two calls.
 	for range 2 {
 		var vals []any
-		err := c.r.Do(ctx, "cache_get", func(ctx context.Context, rc redis.UniversalClient) error {
+		err := c.r.do(ctx, deadline, "cache_get", func(ctx context.Context, rc redis.UniversalClient) error {
 			var err error
 			vals, err = rc.HMGet(ctx, keys[0], "t", "d").Result()
 			return err
@@ -105,7 +108,7 @@ func (c *Cache) Claim(ctx context.Context, name string, freshAfter time.Time, wi
 			cl.Data, cl.Fetched = nil, time.Time{}
 		}
 		var state int64
-		err = c.r.Do(ctx, "cache_claim", func(ctx context.Context, rc redis.UniversalClient) error {
+		err = c.r.do(ctx, deadline, "cache_claim", func(ctx context.Context, rc redis.UniversalClient) error {
 			var err error
 			state, err = claimScript.Run(ctx, rc, keys, freshAfter.UnixMilli(), token, leaseTTL.Milliseconds()).Int64()
 			return err

@@ -223,11 +223,17 @@ func (r *Redis) Check(ctx context.Context) error {
 // once. redis.Nil (a missing key) is a result, not a failure. A failure
 // marks Redis down, unless the caller's own context ended first.
 func (r *Redis) Do(ctx context.Context, op string, f func(ctx context.Context, c redis.UniversalClient) error) error {
+	return r.do(ctx, time.Now().Add(r.timeout), op, f)
+}
+
+// do is Do with a deadline of its own, so that several operations can
+// share one timeout; running out of it is Redis's fault, not the caller's.
+func (r *Redis) do(ctx context.Context, deadline time.Time, op string, f func(ctx context.Context, c redis.UniversalClient) error) error {
 	if r.down.Load() {
 		r.observe(op, "skipped")
 		return ErrDown
 	}
-	opCtx, cancel := context.WithTimeout(ctx, r.timeout)
+	opCtx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	err := f(opCtx, r.client)
 	switch {
