@@ -184,9 +184,7 @@ func fetchShared[T any](ctx context.Context, c *Cache, key string, ttl time.Dura
 func fetchLeased[T any](ctx context.Context, c *Cache, endpoint, name, token string, ttl time.Duration, fetch func(context.Context) (T, error), stale *sharedStale) (T, time.Time, error) {
 	l2 := c.cfg.Shared.Level
 	stop := make(chan struct{})
-	done := make(chan struct{})
 	go func() {
-		defer close(done)
 		t := time.NewTicker(c.cfg.Shared.LeaseTTL / 3)
 		defer t.Stop()
 		for {
@@ -199,10 +197,11 @@ func fetchLeased[T any](ctx context.Context, c *Cache, endpoint, name, token str
 		}
 	}()
 	v, err := fetch(ctx)
+	// An extension still running is harmless: it only extends a lease
+	// token still holds.
 	close(stop)
-	<-done
 	if err != nil {
-		_ = l2.Release(ctx, name, token, failTTL)
+		go func() { _ = l2.Release(context.WithoutCancel(ctx), name, token, failTTL) }()
 		var zero T
 		return zero, time.Time{}, c.withSharedStale(err, stale, ttl)
 	}
