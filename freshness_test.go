@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/covage/gateway/internal/cache"
 	"github.com/covage/gateway/internal/config"
 	"github.com/covage/gateway/internal/covage"
 	"github.com/covage/gateway/internal/demo"
@@ -37,7 +38,7 @@ func TestPrefetchHoldsReadiness(t *testing.T) {
 	require.NoError(t, err)
 	client, err := covage.New(covage.Config{BaseURL: up.URL})
 	require.NoError(t, err)
-	shared, err := sharedCache(cfg, client, telemetry.NewMetrics(prometheus.NewRegistry(), telemetry.BuildInfo{}))
+	shared, err := sharedCache(cfg, client, telemetry.NewMetrics(prometheus.NewRegistry(), telemetry.BuildInfo{}), cache.SharedConfig{})
 	require.NoError(t, err)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -59,7 +60,7 @@ func TestPrefetchHoldsReadiness(t *testing.T) {
 	env["COVAGE_CREDENTIALS"] = "passthrough"
 	cfg, err = config.Load(func(k string) string { return env[k] })
 	require.NoError(t, err)
-	shared, err = sharedCache(cfg, client, nil)
+	shared, err = sharedCache(cfg, client, nil, cache.SharedConfig{})
 	require.NoError(t, err)
 	require.Nil(t, warmUp(ctx, cfg, shared, slog.New(slog.NewTextHandler(io.Discard, nil))))
 }

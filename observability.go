@@ -11,6 +11,7 @@ import (
 
 	"github.com/covage/gateway/internal/covage"
 	"github.com/covage/gateway/internal/health"
+	"github.com/covage/gateway/internal/shared"
 	"github.com/covage/gateway/internal/telemetry"
 )
 
@@ -48,9 +49,10 @@ func (o *observability) httpClient() *http.Client {
 // configuration was validated before anything started. In pass-through
 // mode the gateway has no credential of its own, so a probe answered 401
 // still shows that Covage is up. warming, when not nil, holds readiness
-// while the start-up prefetch runs (freshness.go).
-func (o *observability) readiness(client *covage.Client, passThrough bool, life *health.Lifecycle, warming func() bool) http.Handler {
-	return health.Readiness{
+// while the start-up prefetch runs (freshness.go). redis, when not nil,
+// joins the checks as "redis", degraded when it fails.
+func (o *observability) readiness(client *covage.Client, passThrough bool, life *health.Lifecycle, warming func() bool, redis *shared.Redis) http.Handler {
+	r := health.Readiness{
 		Lifecycle:   life,
 		Warming:     warming,
 		Auth:        client.CheckAuth,
@@ -63,6 +65,10 @@ func (o *observability) readiness(client *covage.Client, passThrough bool, life 
 			return err
 		},
 	}
+	if redis != nil {
+		r.Dependencies = []health.Check{{Name: "redis", Run: redis.Check}}
+	}
+	return r
 }
 
 // close flushes pending spans.

@@ -32,8 +32,9 @@ func resilient(cfg config.Config, cc covage.Config) covage.Config {
 
 // sharedCache wraps the client in the cache shared across requests, unless
 // every endpoint's TTL is 0. Its hits, misses and stale answers are counted
-// in m's gateway_cache_events_total.
-func sharedCache(cfg config.Config, client *covage.Client, m *telemetry.Metrics) (loaders.Upstream, error) {
+// in m's gateway_cache_events_total. l2 is its second level in Redis, if
+// any.
+func sharedCache(cfg config.Config, client *covage.Client, m *telemetry.Metrics, l2 cache.SharedConfig) (loaders.Upstream, error) {
 	r := cfg.Resilience
 	on := false
 	for _, ttl := range r.EndpointTTL {
@@ -66,5 +67,6 @@ func sharedCache(cfg config.Config, client *covage.Client, m *telemetry.Metrics)
 		RefreshAhead:      cfg.Freshness.RefreshAhead,
 		NotFoundTTL:       cfg.Freshness.NotFoundTTL,
 		CallerCredentials: r.PassThrough(),
+		Shared:            l2,
 	})
 }

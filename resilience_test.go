@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/covage/gateway/internal/cache"
 	"github.com/covage/gateway/internal/config"
 	"github.com/covage/gateway/internal/covage"
 	"github.com/covage/gateway/internal/demo"
@@ -31,7 +32,7 @@ func TestSharedCacheMetrics(t *testing.T) {
 	require.NoError(t, err)
 	reg := prometheus.NewRegistry()
 	m := telemetry.NewMetrics(reg, telemetry.BuildInfo{})
-	shared, err := sharedCache(cfg, client, m)
+	shared, err := sharedCache(cfg, client, m, cache.SharedConfig{})
 	require.NoError(t, err)
 
 	for range 3 {

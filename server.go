@@ -81,7 +81,14 @@ func run(ctx context.Context, getenv func(string) string, listen listenFunc) err
 	if err != nil {
 		return err
 	}
-	upstream, err := sharedCache(cfg, client, obs.metrics)
+	redis, err := connectRedis(cfg, log, obs.metrics)
+	if err != nil {
+		return err
+	}
+	if redis != nil {
+		defer redis.Close()
+	}
+	upstream, err := sharedCache(cfg, client, obs.metrics, sharedLevel(cfg, redis, obs.metrics))
 	if err != nil {
 		return err
 	}
@@ -100,6 +107,7 @@ func run(ctx context.Context, getenv func(string) string, listen listenFunc) err
 	}
 	security.Authenticator = callers
 	security.TrustedProxies = cfg.Callers.TrustedProxies
+	shareSecurity(cfg, redis, &security)
 
 	life := &health.Lifecycle{}
 	opts := gateway.Options{
@@ -119,7 +127,7 @@ func run(ctx context.Context, getenv func(string) string, listen listenFunc) err
 		HideOperations: cfg.AdminPort != 0 || cfg.Security.Production(),
 		Metrics:        obs.metrics,
 		Tracer:         obs.tracer,
-		Ready:          obs.readiness(client, cfg.Resilience.PassThrough(), life, warming),
+		Ready:          obs.readiness(client, cfg.Resilience.PassThrough(), life, warming, redis),
 		Build:          obs.build,
 		PassThrough:    cfg.Resilience.PassThrough(),
 		// With caller authentication, answers are the caller's own to HTTP
@@ -172,7 +180,7 @@ func run(ctx context.Context, getenv func(string) string, listen listenFunc) err
 	public := servers[0].ln.Addr()
 	attrs := []any{"addr", public.String(), "upstream", cfg.CovageURL, "auth", cfg.AuthMode(), "callers", cfg.Callers.Mode(),
 		"env", cfg.Security.Env, "version", obs.build.Version, "revision", obs.build.Revision,
-		"tracing", telemetry.TracingEnabled(getenv)}
+		"tracing", telemetry.TracingEnabled(getenv), "redis", cfg.Redis.Enabled()}
 	if !opts.Security.DisablePlayground {
 		attrs = append(attrs, "playground", fmt.Sprintf("http://localhost:%d/", public.(*net.TCPAddr).Port))
 	}

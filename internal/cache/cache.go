@@ -117,6 +117,9 @@ type Config struct {
 	CallerCredentials bool
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Shared is the second level shared by replicas (l2.go); none when
+	// its Level is nil.
+	Shared SharedConfig
 }
 
 // Hooks observe the cache. Each is optional, called synchronously with the
@@ -152,6 +155,8 @@ type Cache struct {
 	lru   *lru.Cache[string, *entry]
 	group singleflight.Group
 	bg    background
+	// version is the codec version in every second-level key (codec.go).
+	version string
 
 	hits, misses, coalesced, stale, evictions atomic.Uint64
 	revalidated, refreshes, notFound          atomic.Uint64
@@ -168,7 +173,7 @@ type entry struct {
 	staleUntil time.Time // served when Covage fails, until then
 	// refetch asks Covage again for this key, through the same shared call
 	// as a miss; refresh-ahead uses it.
-	refetch func(context.Context) (any, error)
+	refetch func(context.Context) (any, time.Time, error)
 	// readAt is when a lookup last read the entry (UnixNano), so that
 	// refresh-ahead keeps only what is in use warm.
 	readAt atomic.Int64
@@ -203,13 +208,19 @@ func New(up Upstream, cfg Config) (*Cache, error) {
 	if cfg.CallTimeout == 0 {
 		cfg.CallTimeout = DefaultCallTimeout
 	}
+	if cfg.Shared.LeaseTTL <= 0 {
+		cfg.Shared.LeaseTTL = DefaultLeaseTTL
+	}
+	if cfg.Shared.MaxValueBytes <= 0 {
+		cfg.Shared.MaxValueBytes = DefaultMaxValueBytes
+	}
 	if cfg.RefreshConcurrency == 0 {
 		cfg.RefreshConcurrency = DefaultRefreshConcurrency
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	c := &Cache{up: up, cfg: cfg}
+	c := &Cache{up: up, cfg: cfg, version: codecVersion()}
 	c.bg.init(cfg.RefreshConcurrency)
 	l, err := lru.NewWithEvict(cfg.MaxEntries, c.evicted)
 	if err != nil {
@@ -296,7 +307,7 @@ func (c *Cache) SiteConnectionTypes(ctx context.Context) ([]*domain.SiteConnecti
 // answers.
 func (c *Cache) Peek(ctx context.Context, endpoint, query string) (any, bool) {
 	e, ok := c.lru.Peek(endpoint + "\x00" + c.up.CredentialID(ctx) + "\x00" + query)
-	if !ok || !time.Now().Before(e.staleUntil) {
+	if !ok || !c.cfg.Now().Before(e.staleUntil) {
 		return nil, false
 	}
 	return e.val, true
@@ -322,7 +333,9 @@ func lookup[T any](ctx context.Context, c *Cache, endpoint, query string, fetch 
 	// make two identities' keys collide; neither part holds a NUL.
 	key := endpoint + "\x00" + c.up.CredentialID(ctx) + "\x00" + query
 	ttl := c.ttl(endpoint)
-	refetch := func(ctx context.Context) (any, error) { return fetch(ctx) }
+	// The second level, when there is one, may answer with a value another
+	// replica fetched, at the time it was fetched (l2.go).
+	refetch := func(ctx context.Context) (any, time.Time, error) { return fetchShared(ctx, c, key, ttl, fetch) }
 
 	reads := readsOf(ctx)
 	var seen, stale *entry
@@ -380,10 +393,13 @@ func lookup[T any](ctx context.Context, c *Cache, endpoint, query string, fetch 
 			c.forget(c.up.CredentialID(ctx))
 			return zero, r.Err
 		}
+		if stale == nil && isOutage(r.Err) {
+			stale = c.staleFromShared(key, ttl, r.Err)
+		}
 		if stale != nil && isOutage(r.Err) {
 			return c.serveStale(ctx, endpoint, stale).(T), nil
 		}
-		return zero, r.Err
+		return zero, unwrapShared(r.Err)
 	case <-ctx.Done():
 		reads.uncached()
 		err := ctx.Err()
@@ -430,7 +446,7 @@ func answer[T any](c *Cache, e *entry) (T, error) {
 // caller found, if any: when another entry has been stored since and is
 // fresh, it is the answer, and Covage is not asked again. leader, when not
 // nil, is set when this caller's call ran.
-func (c *Cache) call(ctx context.Context, key, endpoint string, ttl time.Duration, seen *entry, fetch func(context.Context) (any, error), leader *bool) <-chan singleflight.Result {
+func (c *Cache) call(ctx context.Context, key, endpoint string, ttl time.Duration, seen *entry, fetch func(context.Context) (any, time.Time, error), leader *bool) <-chan singleflight.Result {
 	return c.group.DoChan(key, func() (v any, err error) {
 		if leader != nil {
 			*leader = true
@@ -456,9 +472,9 @@ func (c *Cache) call(ctx context.Context, key, endpoint string, ttl time.Duratio
 		// fail it for the others.
 		callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.CallTimeout)
 		defer cancel()
-		val, err := fetch(callCtx)
-		now := c.cfg.Now()
+		val, fetched, err := fetch(callCtx)
 		if err != nil {
+			now := c.cfg.Now()
 			if ttl > 0 && c.cfg.NotFoundTTL > 0 && errors.Is(err, covage.ErrNotFound) {
 				// A 404 is an answer: remember it, so that an unknown code
 				// does not cost a call on every request. It is never served
@@ -469,8 +485,8 @@ func (c *Cache) call(ctx context.Context, key, endpoint string, ttl time.Duratio
 			}
 			return nil, err
 		}
-		exp := now.Add(ttl)
-		e := &entry{val: val, stored: now, expires: exp, swrUntil: exp.Add(c.cfg.SWR), staleUntil: exp.Add(c.cfg.StaleTTL), refetch: fetch}
+		exp := fetched.Add(ttl)
+		e := &entry{val: val, stored: fetched, expires: exp, swrUntil: exp.Add(c.cfg.SWR), staleUntil: exp.Add(c.cfg.StaleTTL), refetch: fetch}
 		if ttl > 0 {
 			c.store(key, endpoint, e)
 		}

@@ -71,6 +71,9 @@ type Config struct {
 	// Freshness holds SWR, refresh-ahead, prefetch and the 404 TTL
 	// (freshness.go).
 	Freshness Freshness
+	// Redis holds the state shared by replicas (redis.go); off without
+	// REDIS_URL.
+	Redis Redis
 }
 
 // Demo reports whether the gateway runs against its built-in upstream.
@@ -127,6 +130,7 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	c.Freshness = p.freshness()
+	c.Redis = p.redis()
 	p.url("COVAGE_API_URL", c.CovageURL)
 	p.url("COVAGE_TOKEN_URL", c.TokenURL)
 	oauth := c.TokenURL != "" || c.Username != "" || c.Password != ""

@@ -91,10 +91,16 @@ type rateLimiter struct {
 	log     *slog.Logger
 }
 
-func newRateLimiter(c RateLimit, address clientAddress, log *slog.Logger) *rateLimiter {
+// withDefaults gives a zero Burst its default: the RPS, rounded up.
+func (c RateLimit) withDefaults() RateLimit {
 	if c.Burst <= 0 {
 		c.Burst = max(1, int(math.Ceil(c.RPS)))
 	}
+	return c
+}
+
+func newRateLimiter(c RateLimit, address clientAddress, log *slog.Logger) *rateLimiter {
+	c = c.withDefaults()
 	l := c.Limiter
 	if l == nil {
 		l = newLocalLimiter(c)

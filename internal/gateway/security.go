@@ -53,6 +53,13 @@ type Security struct {
 	// header names the client (clientip.go); none by default, so the
 	// client is the connection's peer.
 	TrustedProxies []netip.Prefix
+	// GlobalRateLimit, when set, applies RateLimit across every replica
+	// (ratelimit_redis.go); the local limiter stands in when it cannot
+	// decide.
+	GlobalRateLimit Limiter
+	// APQCache, when set, stores automatic persisted queries instead of a
+	// local LRU of APQCacheSize (shared.APQ shares them across replicas).
+	APQCache graphql.Cache[string]
 }
 
 // Defaults of Security's zero fields.
@@ -96,7 +103,11 @@ func secureServer(srv *handler.Server, s Security, parsed graphql.Cache[*ast.Que
 		srv.Use(newSafelist(s.Manifest, s.PersistedOnly))
 	}
 	if !s.PersistedOnly {
-		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](s.APQCacheSize)})
+		apq := s.APQCache
+		if apq == nil {
+			apq = lru.New[string](s.APQCacheSize)
+		}
+		srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	}
 	srv.Use(operationLimits{l: s.Limits, noIntrospection: s.DisableIntrospection, parsed: parsed, sizes: sizes})
 }
@@ -114,7 +125,11 @@ func guardHTTP(s Security, log *slog.Logger, next http.Handler) http.Handler {
 		h = enforceAuth(h)
 	}
 	if s.RateLimit.RPS > 0 {
-		h = newRateLimiter(s.RateLimit, clientAddress{trusted: s.TrustedProxies}, log).middleware(h)
+		rl := s.RateLimit
+		if s.GlobalRateLimit != nil {
+			rl.Limiter = withFallback(s.GlobalRateLimit, rl)
+		}
+		h = newRateLimiter(rl, clientAddress{trusted: s.TrustedProxies}, log).middleware(h)
 	}
 	if s.Authenticator != nil {
 		h = s.Authenticator.Middleware(h)
