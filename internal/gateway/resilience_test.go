@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -147,7 +148,13 @@ func TestFaultsServeStaleOrCodedPartialData(t *testing.T) {
 			require.JSONEq(t, string(want), string(r.Data))
 			stale := staleOf(t, r.Body)
 			require.NotEmpty(t, stale, r.Body)
-			require.Contains(t, stale, staleInfo{Path: []any{"terminateReasons"}, Endpoint: "terminate_reason", AgeSeconds: 0})
+			// The value is as old as the time since it was fetched, retries
+			// included: a second or more on a loaded machine, so the age is
+			// only checked to be sane, and the path and endpoint exactly.
+			i := slices.IndexFunc(stale, func(s staleInfo) bool { return s.Endpoint == "terminate_reason" })
+			require.GreaterOrEqual(t, i, 0, r.Body)
+			require.Equal(t, []any{"terminateReasons"}, stale[i].Path)
+			require.True(t, stale[i].AgeSeconds >= 0 && stale[i].AgeSeconds < 60, r.Body)
 			require.NotZero(t, warm.cache.Stats().Stale)
 
 			// The gateway stays up and recovers once the fault is gone.
