@@ -182,6 +182,9 @@ func (o operationLimits) MutateOperationContext(ctx context.Context, rc *graphql
 	if c.longList != nil {
 		return limitError(CodeInputLimit, "the list argument %s has %d elements, more than the limit of %d", c.longList.name, c.longList.n, c.longList.limit)
 	}
+	if c.listElems > o.l.MaxListArgument {
+		return limitError(CodeInputLimit, "the operation's list arguments have %d elements in all, more than the limit of %d", c.listElems, o.l.MaxListArgument)
+	}
 	if n > o.l.MaxCost {
 		return limitError(CodeCostLimit, "the operation's estimated cost is more than the cost limit of %d (each list counts as the items it is known to hold, else %d, a connection's as its page, and each element of a list argument counts 1)", o.l.MaxCost, o.l.ListSize)
 	}
@@ -286,7 +289,11 @@ type coster struct {
 	maxEntities   int
 	longString    int       // the length of a string argument over maxString
 	longList      *longList // the first list argument over its limit
-	introspects   bool      // whether __schema or __type is asked for
+	// listElems adds up the elements of every list argument but
+	// _entities'. Each one can be an upstream call (billingSites(codes:)
+	// makes one GET per code), so aliases must not multiply the cap.
+	listElems   int
+	introspects bool // whether __schema or __type is asked for
 	// page is the page size of the connection whose selection set is
 	// being costed, which its list fields hold; -1 elsewhere.
 	page int
@@ -318,11 +325,14 @@ func (c *coster) cost(set ast.SelectionSet, depth int) int {
 			if x.Definition != nil {
 				args := x.ArgumentMap(c.vars)
 				for name, v := range args {
-					limit := c.maxList
-					if depth == 0 && x.Name == "_entities" && name == "representations" {
+					limit, entities := c.maxList, depth == 0 && x.Name == "_entities" && name == "representations"
+					if entities {
 						limit = c.maxEntities
 					}
 					n := c.input(v, x.Name+"("+name+":)", limit)
+					if !entities {
+						c.listElems = c.add(c.listElems, n)
+					}
 					elems = c.add(elems, n)
 					size = max(size, n)
 				}

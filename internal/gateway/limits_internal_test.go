@@ -65,7 +65,8 @@ func codeList(n int) string {
 }
 
 // TestListArgumentLimits checks MAX_LIST_ARGUMENT on literal, variable and
-// nested lists, and MAX_ENTITY_REPRESENTATIONS on _entities alone.
+// nested lists and on the operation's lists in all, and
+// MAX_ENTITY_REPRESENTATIONS on _entities alone.
 func TestListArgumentLimits(t *testing.T) {
 	entities := `query($r: [_Any!]!) { _entities(representations: $r) { ... on Site { code } } }`
 	cases := []struct {
@@ -81,6 +82,11 @@ func TestListArgumentLimits(t *testing.T) {
 		{"1,000 representations", entities, map[string]any{"r": anys(1000)}, ""},
 		{"1,001 representations", entities, map[string]any{"r": anys(1001)}, CodeInputLimit},
 		{"representations on another field keep the list limit", `query($r: [_Any!]!) { other(representations: $r) { code } }`, map[string]any{"r": anys(101)}, CodeInputLimit},
+		// Aliases must not multiply the cap: each code can be a GET.
+		{"two aliases of 50 codes", `{ a: billingSites(codes: ` + codeList(50) + `) { code } b: billingSites(codes: ` + codeList(50) + `) { code } }`, nil, ""},
+		{"thirty aliases of 100 codes", `query($c: [String!]!) { ` + aliases(30, `billingSites(codes: $c) { code }`) + ` }`, map[string]any{"c": anysOf(100)}, CodeInputLimit},
+		{"two aliases of 51 codes", `{ a: billingSites(codes: ` + codeList(51) + `) { code } b: billingSites(codes: ` + codeList(51) + `) { code } }`, nil, CodeInputLimit},
+		{"the representations do not count in the other lists' total", `query($r: [_Any!]!) { _entities(representations: $r) { ... on Site { code } } billingSites(codes: ` + codeList(100) + `) { code } }`, map[string]any{"r": anys(1000)}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -88,6 +94,15 @@ func TestListArgumentLimits(t *testing.T) {
 			require.Equal(t, tc.code, code, msg)
 		})
 	}
+}
+
+// aliases returns n aliased copies of field.
+func aliases(n int, field string) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = fmt.Sprintf("a%d: %s", i, field)
+	}
+	return strings.Join(parts, " ")
 }
 
 func anysOf(n int) []any {
