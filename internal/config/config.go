@@ -68,6 +68,9 @@ type Config struct {
 	// Callers holds caller authentication and the trusted proxies
 	// (callers.go).
 	Callers Callers
+	// Upstream holds the connection pool and the trusted CAs of the calls
+	// to Covage (upstream.go).
+	Upstream Upstream
 }
 
 // Demo reports whether the gateway runs against its built-in upstream.
@@ -110,6 +113,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.Perf = p.perf(c.Demo())
 	c.Resilience = p.resilience(c)
 	c.Callers = p.callers(c)
+	c.Upstream = p.upstream()
 	if c.AdminPort != 0 && c.AdminPort == c.Port {
 		p.fail("ADMIN_PORT must differ from PORT")
 	}
