@@ -66,7 +66,9 @@ func fetchReasons(t *testing.T, rt http.RoundTripper, url string) *http.Response
 // the connections to Covage are bounded by the pool, not by the calls:
 // sequential calls share one connection, and 64 calls at once (each held
 // 5 ms by the upstream, so they overlap) open no more than the pool. The
-// gateway's own counter agrees with the upstream's.
+// counts are the gateway's own (gateway_upstream_connections_total, which
+// only this transport feeds); the upstream saw at least as many, and may
+// see more if another test of the package dials a port it reused.
 func TestUpstreamPoolReusesConnections(t *testing.T) {
 	cert, err := demo.SelfSigned()
 	require.NoError(t, err)
@@ -88,7 +90,7 @@ func TestUpstreamPoolReusesConnections(t *testing.T) {
 			for range 50 {
 				fetchReasons(t, rt, url)
 			}
-			require.Equal(t, int64(1), up.Connections(), "50 sequential calls share one connection")
+			require.Equal(t, int64(1), connectionsCounted(t, m), "50 sequential calls share one connection")
 
 			var wg sync.WaitGroup
 			for range 64 {
@@ -100,8 +102,9 @@ func TestUpstreamPoolReusesConnections(t *testing.T) {
 			}
 			wg.Wait()
 			require.Equal(t, int64(50+64*3), up.Total())
-			require.LessOrEqual(t, up.Connections(), int64(pool), "64 concurrent callers open at most the pool's connections")
-			require.Equal(t, up.Connections(), connectionsCounted(t, m))
+			counted := connectionsCounted(t, m)
+			require.LessOrEqual(t, counted, int64(pool), "64 concurrent callers open at most the pool's connections")
+			require.GreaterOrEqual(t, up.Connections(), counted, "the upstream saw every connection counted")
 		})
 	}
 }
@@ -112,7 +115,7 @@ func TestUpstreamPoolReusesConnections(t *testing.T) {
 func TestUpstreamTLS(t *testing.T) {
 	cert, err := demo.SelfSigned()
 	require.NoError(t, err)
-	up, url := serveDemo(t, &cert)
+	_, url := serveDemo(t, &cert)
 
 	t.Run("untrusted CA is refused", func(t *testing.T) {
 		rt := upstreamTransport(config.Upstream{MaxConnsPerHost: 1, IdleConnTimeout: time.Minute}, nil)
@@ -126,9 +129,9 @@ func TestUpstreamTLS(t *testing.T) {
 	t.Run("h2 and resumption", func(t *testing.T) {
 		cfg := config.Upstream{MaxConnsPerHost: 4, IdleConnTimeout: time.Minute}
 		require.NoError(t, cfg.Trust(cert.PEM))
-		rt := upstreamTransport(cfg, nil)
+		m := telemetry.NewMetrics(prometheus.NewRegistry(), telemetry.BuildInfo{})
+		rt := upstreamTransport(cfg, m)
 		t.Cleanup(rt.CloseIdleConnections)
-		before := up.Connections()
 
 		first := fetchReasons(t, rt, url)
 		require.Equal(t, "h2", first.TLS.NegotiatedProtocol)
@@ -138,7 +141,7 @@ func TestUpstreamTLS(t *testing.T) {
 		// Drop the connection, so the next call must open another.
 		rt.CloseIdleConnections()
 		second := fetchReasons(t, rt, url)
-		require.Equal(t, before+2, up.Connections(), "the second call is on a new connection")
+		require.Equal(t, int64(2), connectionsCounted(t, m), "the second call is on a new connection")
 		require.Equal(t, "h2", second.TLS.NegotiatedProtocol)
 		require.True(t, second.TLS.DidResume, "the new connection resumes the first one's TLS session")
 		require.Equal(t, uint16(tls.VersionTLS13), second.TLS.Version)
