@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/covage/gateway/internal/config"
 	"github.com/covage/gateway/internal/covage"
 	"github.com/covage/gateway/internal/health"
 	"github.com/covage/gateway/internal/shared"
@@ -26,7 +30,7 @@ type observability struct {
 	upstream *telemetry.Upstream
 }
 
-func newObservability(ctx context.Context, getenv func(string) string) (*observability, error) {
+func newObservability(ctx context.Context, getenv func(string) string, up config.Upstream) (*observability, error) {
 	o := &observability{build: telemetry.ReadBuildInfo(version)}
 	o.metrics = telemetry.NewMetrics(prometheus.NewRegistry(), o.build)
 	tp, shutdown, err := telemetry.NewTracerProvider(ctx, getenv, o.build)
@@ -34,7 +38,7 @@ func newObservability(ctx context.Context, getenv func(string) string) (*observa
 		return nil, err
 	}
 	o.tracer, o.shutdown = tp, shutdown
-	o.upstream = telemetry.NewUpstream(upstreamTransport(), o.metrics, o.tracer)
+	o.upstream = telemetry.NewUpstream(upstreamTransport(up, o.metrics), o.metrics, o.tracer)
 	return o, nil
 }
 
@@ -78,15 +82,34 @@ func (o *observability) close(ctx context.Context, log *slog.Logger) {
 	}
 }
 
-// upstreamTransport clones http.DefaultTransport, so the Covage client
-// shares no connections or settings with the rest of the process, with
-// more idle connections per host than its default 2.
-func upstreamTransport() http.RoundTripper {
-	t, ok := http.DefaultTransport.(*http.Transport)
-	if !ok {
-		return http.DefaultTransport
+// upstreamTransport is the Covage client's own connection pool, so it
+// shares no connections or settings with the rest of the process. It
+// keeps as many connections idle as it may open (up.MaxConnsPerHost), so
+// steady load never closes a connection only to dial a new one; it counts
+// the connections it opens; it trusts up.RootCAs; and it resumes TLS
+// sessions and speaks HTTP/2 when Covage offers them.
+func upstreamTransport(up config.Upstream, m *telemetry.Metrics) *http.Transport {
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		Proxy:       http.ProxyFromEnvironment,
+		DialContext: m.CountConnections(dialer.DialContext),
+		// A TLSClientConfig of our own turns off Go's automatic HTTP/2
+		// unless this is set.
+		ForceAttemptHTTP2: true,
+		TLSClientConfig: &tls.Config{
+			RootCAs:    up.RootCAs,
+			MinVersion: tls.VersionTLS12,
+			// Without a session cache every new connection is a full
+			// handshake; with it, a resumed one.
+			ClientSessionCache: tls.NewLRUClientSessionCache(0),
+		},
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		MaxConnsPerHost:       up.MaxConnsPerHost,
+		MaxIdleConnsPerHost:   up.MaxConnsPerHost,
+		// 0 is no total cap: the per-host caps bound it, and the gateway
+		// talks to two hosts at most (the API and the token endpoint).
+		MaxIdleConns:    0,
+		IdleConnTimeout: up.IdleConnTimeout,
 	}
-	c := t.Clone()
-	c.MaxIdleConnsPerHost = 16
-	return c
 }

@@ -60,7 +60,7 @@ func run(ctx context.Context, getenv func(string) string, listen listenFunc) err
 		defer stopDemo()
 	}
 
-	obs, err := newObservability(ctx, getenv)
+	obs, err := newObservability(ctx, getenv, cfg.Upstream)
 	if err != nil {
 		return err
 	}
@@ -212,9 +212,21 @@ func upstreamAuth(cfg config.Config) covage.Auth {
 }
 
 // startDemo serves the built-in upstream on a loopback port and points cfg
-// at it, with the same OAuth2 password grant a real deployment uses.
+// at it, with the same OAuth2 password grant a real deployment uses, and
+// with DEMO_TLS over HTTPS and HTTP/2 with a certificate cfg then trusts.
 func startDemo(cfg *config.Config, log *slog.Logger) (func(), error) {
 	const user, password = "demo", "demo"
+	var cert *demo.Certificate
+	if cfg.Perf.DemoTLS {
+		c, err := demo.SelfSigned()
+		if err != nil {
+			return nil, err
+		}
+		if err := cfg.Upstream.Trust(c.PEM); err != nil {
+			return nil, fmt.Errorf("demo upstream: %w", err)
+		}
+		cert = &c
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("demo upstream: %w", err)
@@ -224,15 +236,13 @@ func startDemo(cfg *config.Config, log *slog.Logger) (func(), error) {
 		data = demo.Generate(d.Projects, d.Ennis, d.Clients)
 	}
 	upstream := demo.New(data, demo.WithCredentials(user, password), demo.WithLatency(cfg.Perf.DemoLatency))
-	// demo.Mux adds GET /_demo/stats, the upstream call counters that
-	// cmd/loadtest -upstream-stats reads.
-	srv := &http.Server{Handler: demo.Mux(upstream), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	base := "http://" + ln.Addr().String()
+	// demo.Start mounts GET /_demo/stats, the upstream call and
+	// connection counters that cmd/loadtest -upstream-stats reads.
+	base, stopDemo := demo.Start(upstream, ln, cert)
 	cfg.CovageURL = base
 	cfg.TokenURL = base + demo.TokenPath
 	cfg.Username, cfg.Password = user, covage.Secret(password)
 	log.Warn("DEMO MODE: COVAGE_API_URL is not set, serving built-in sample data, not Covage's. Set COVAGE_API_URL and credentials to use the real API.",
 		"demo_upstream", base)
-	return func() { _ = srv.Close() }, nil
+	return func() { _ = stopDemo() }, nil
 }

@@ -13,6 +13,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -101,6 +103,7 @@ func run(ctx context.Context) error {
 		gwEnv    = flag.String("gateway-env", "", "extra KEY=VALUE settings for the gateway, comma-separated (e.g. GOMEMLIMIT=40MiB)")
 		scaling  = flag.Bool("scaling", true, "run the scaling scenarios and draw the plot")
 		floor    = flag.String("serve-floor", "", "internal: serve the net/http floor on this address (benchplot runs itself with it)")
+		https    = flag.Bool("https", false, "serve the demo upstream over HTTPS and HTTP/2, with a certificate made per scenario that the gateway trusts through COVAGE_CA_FILE")
 		baseline = flag.String("baseline", "", "a gateway binary built from an earlier commit: each main scenario also runs against it, right after the current build, and a before/after table is printed")
 	)
 	flag.Parse()
@@ -161,14 +164,14 @@ func run(ctx context.Context) error {
 				continue
 			}
 			fmt.Fprintf(os.Stderr, "running %s …\n", s.name)
-			res, floor, err := runScenario(ctx, bin, s, *duration, extra)
+			res, floor, err := runScenario(ctx, bin, s, *duration, extra, *https)
 			if err != nil {
 				return fmt.Errorf("%s: %w", s.name, err)
 			}
 			*list.out = append(*list.out, outcome{s, res, floor})
 			if *baseline != "" && list.out == &results {
 				fmt.Fprintf(os.Stderr, "running %s against the baseline …\n", s.name)
-				res, floor, err := runScenario(ctx, *baseline, s, *duration, extra)
+				res, floor, err := runScenario(ctx, *baseline, s, *duration, extra, *https)
 				if err != nil {
 					return fmt.Errorf("%s (baseline): %w", s.name, err)
 				}
@@ -217,13 +220,13 @@ func splitEnv(s string) []string {
 // runScenario starts the demo upstream and a gateway process, drives the
 // gateway, and stops both. For the billing-site query it then measures the
 // upstream floor.
-func runScenario(ctx context.Context, bin string, s scenario, d time.Duration, extra []string) (loadtest.Result, time.Duration, error) {
-	res, upURL, stop, err := startAndDrive(ctx, bin, s, d, extra)
+func runScenario(ctx context.Context, bin string, s scenario, d time.Duration, extra []string, tlsOn bool) (loadtest.Result, time.Duration, error) {
+	res, upURL, roots, stop, err := startAndDrive(ctx, bin, s, d, extra, tlsOn)
 	defer stop()
 	if err != nil || s.query != qBillingSites {
 		return res, 0, err
 	}
-	floor, err := upstreamFloor(ctx, upURL, poolSize(extra), 20)
+	floor, err := upstreamFloor(ctx, upURL, roots, poolSize(extra), 20)
 	return res, floor, err
 }
 
@@ -243,8 +246,11 @@ func poolSize(extra []string) int {
 // upstreamFloor sends the 40 distinct GETs of qBillingSites straight to the
 // demo upstream, at most pool at a time, n times, and returns the p50: the
 // latency a gateway with no overhead at all would have.
-func upstreamFloor(ctx context.Context, upURL string, pool, n int) (time.Duration, error) {
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: pool}}
+func upstreamFloor(ctx context.Context, upURL string, roots *x509.CertPool, pool, n int) (time.Duration, error) {
+	client := &http.Client{Transport: &http.Transport{
+		MaxIdleConnsPerHost: pool, ForceAttemptHTTP2: true,
+		TLSClientConfig: &tls.Config{RootCAs: roots, ClientSessionCache: tls.NewLRUClientSessionCache(0)},
+	}}
 	defer client.CloseIdleConnections()
 	get := func(code string) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, upURL+"/api/v1/referential/billing_site/"+code+"/", nil)
@@ -286,8 +292,9 @@ func upstreamFloor(ctx context.Context, upURL string, pool, n int) (time.Duratio
 }
 
 // startAndDrive starts the demo upstream and a gateway process and drives
-// the gateway; stop stops both.
-func startAndDrive(ctx context.Context, bin string, s scenario, d time.Duration, extra []string) (res loadtest.Result, upURL string, stop func(), err error) {
+// the gateway; stop stops both. With tlsOn (-https) the upstream serves
+// HTTPS and HTTP/2, and roots trust it.
+func startAndDrive(ctx context.Context, bin string, s scenario, d time.Duration, extra []string, tlsOn bool) (res loadtest.Result, upURL string, roots *x509.CertPool, stop func(), err error) {
 	var stops []func()
 	stop = func() {
 		for i := len(stops) - 1; i >= 0; i-- {
@@ -297,16 +304,29 @@ func startAndDrive(ctx context.Context, bin string, s scenario, d time.Duration,
 	up := demo.New(demo.Generate(s.size[0], s.size[1], s.size[2]), demo.WithLatency(s.latency))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return loadtest.Result{}, "", stop, err
+		return loadtest.Result{}, "", nil, stop, err
 	}
-	upSrv := &http.Server{Handler: demo.Mux(up), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = upSrv.Serve(ln) }()
-	stops = append(stops, func() { _ = upSrv.Close() })
-	upURL = "http://" + ln.Addr().String()
+	var cert *demo.Certificate
+	var caEnv []string
+	if tlsOn {
+		c, err := demo.SelfSigned()
+		if err != nil {
+			return loadtest.Result{}, "", nil, stop, err
+		}
+		caFile := filepath.Join(filepath.Dir(bin), "demo-ca.pem")
+		if err := os.WriteFile(caFile, c.PEM, 0o600); err != nil {
+			return loadtest.Result{}, "", nil, stop, err
+		}
+		roots = x509.NewCertPool()
+		roots.AppendCertsFromPEM(c.PEM)
+		cert, caEnv = &c, []string{"COVAGE_CA_FILE=" + caFile}
+	}
+	upURL, stopDemo := demo.Start(up, ln, cert)
+	stops = append(stops, func() { _ = stopDemo() })
 
 	port, err := freePort()
 	if err != nil {
-		return loadtest.Result{}, "", stop, err
+		return loadtest.Result{}, "", nil, stop, err
 	}
 	cmd := exec.CommandContext(ctx, bin)
 	cmd.Env = append(os.Environ(),
@@ -314,6 +334,7 @@ func startAndDrive(ctx context.Context, bin string, s scenario, d time.Duration,
 		fmt.Sprintf("PORT=%d", port),
 		"LOG_LEVEL=warn",
 	)
+	cmd.Env = append(cmd.Env, caEnv...)
 	if !s.cache {
 		cmd.Env = append(cmd.Env, "COVAGE_CACHE_TTL=0")
 	}
@@ -321,7 +342,7 @@ func startAndDrive(ctx context.Context, bin string, s scenario, d time.Duration,
 	cmd.Env = append(cmd.Env, extra...)
 	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
 	if err := cmd.Start(); err != nil {
-		return loadtest.Result{}, "", stop, err
+		return loadtest.Result{}, "", nil, stop, err
 	}
 	stops = append(stops, func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
@@ -329,7 +350,7 @@ func startAndDrive(ctx context.Context, bin string, s scenario, d time.Duration,
 	})
 	gw := fmt.Sprintf("http://127.0.0.1:%d", port)
 	if err := waitHealthy(ctx, gw+"/healthz"); err != nil {
-		return loadtest.Result{}, "", stop, err
+		return loadtest.Result{}, "", nil, stop, err
 	}
 	warmup := 2
 	if s.size[1] >= 50000 {
@@ -343,8 +364,9 @@ func startAndDrive(ctx context.Context, bin string, s scenario, d time.Duration,
 		Warmup:   warmup,
 		PID:      cmd.Process.Pid,
 		StatsURL: upURL + demo.StatsPath,
+		RootCAs:  roots,
 	})
-	return res, upURL, stop, err
+	return res, upURL, roots, stop, err
 }
 
 func freePort() (int, error) {
@@ -458,13 +480,13 @@ func printMain(rs []outcome) {
 	if len(rs) == 0 {
 		return
 	}
-	fmt.Println("| scenario | clients | req/s | p50 ms | p90 ms | p99 ms | errors | gateway CPU/request ms | peak RSS MB | upstream calls/request | response bytes |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| scenario | clients | req/s | p50 ms | p90 ms | p99 ms | errors | gateway CPU/request ms | peak RSS MB | upstream calls/request | new upstream connections/s | response bytes |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, o := range rs {
 		r := o.res
-		fmt.Printf("| %s | %d | %.1f | %s | %s | %s | %d | %.3f | %.1f | %.2f | %d |\n",
+		fmt.Printf("| %s | %d | %.1f | %s | %s | %s | %d | %.3f | %.1f | %.2f | %.1f | %d |\n",
 			o.name, o.clients, r.RPS, ms(r.P50), ms(r.P90), ms(r.P99), r.Errors,
-			float64(r.CPUPerRequest)/1e6, float64(r.PeakRSS)/(1<<20), r.UpstreamPerRequest, r.RespBytes)
+			float64(r.CPUPerRequest)/1e6, float64(r.PeakRSS)/(1<<20), r.UpstreamPerRequest, r.UpstreamConnsPerSec, r.RespBytes)
 	}
 }
 

@@ -12,11 +12,21 @@
 // process holds only the gateway when its CPU is measured:
 //
 //	go run ./cmd/loadtest -serve-demo 127.0.0.1:9090 -demo-size 500,2000,50 -demo-latency 20ms
+//
+// With -demo-tls the demo serves HTTPS and HTTP/2 with a certificate made
+// at start and written to -demo-cert, which the gateway then trusts through
+// COVAGE_CA_FILE and the load driver through its own -demo-cert:
+//
+//	go run ./cmd/loadtest -serve-demo 127.0.0.1:9443 -demo-tls -demo-cert /tmp/demo-ca.pem &
+//	COVAGE_API_URL=https://127.0.0.1:9443 COVAGE_CA_FILE=/tmp/demo-ca.pem ./gateway &
+//	go run ./cmd/loadtest -demo-cert /tmp/demo-ca.pem -upstream-stats https://127.0.0.1:9443/_demo/stats …
 package main
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -50,6 +60,8 @@ func run(ctx context.Context, args []string) error {
 		size     = fs.String("demo-size", "500,2000,50", "with -serve-demo: projects,ennis,clients to generate")
 		latency  = fs.Duration("demo-latency", 0, "with -serve-demo: latency of every upstream answer")
 		upstream = fs.String("upstream-stats", "", "the demo upstream's stats URL, e.g. http://127.0.0.1:9090/_demo/stats")
+		demoTLS  = fs.Bool("demo-tls", false, "with -serve-demo: serve HTTPS and HTTP/2 with a certificate made at start (needs -demo-cert)")
+		demoCert = fs.String("demo-cert", "", "the demo's certificate (PEM): with -serve-demo -demo-tls, written there; otherwise trusted for -url and -upstream-stats")
 	)
 	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080/query", "the gateway's GraphQL endpoint")
 	fs.StringVar(&cfg.Query, "query", "", "the GraphQL query every client sends")
@@ -63,9 +75,21 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	if *serve != "" {
-		return serveDemo(ctx, *serve, *size, *latency)
+		return serveDemo(ctx, *serve, *size, *latency, *demoTLS, *demoCert)
 	}
 	cfg.StatsURL = *upstream
+	if *demoCert != "" {
+		pem, err := os.ReadFile(*demoCert)
+		if err != nil {
+			return fmt.Errorf("-demo-cert: %w", err)
+		}
+		if cfg.RootCAs, err = x509.SystemCertPool(); err != nil {
+			return fmt.Errorf("-demo-cert: %w", err)
+		}
+		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("-demo-cert %s: no PEM certificate in it", *demoCert)
+		}
+	}
 	if *vars != "" {
 		if err := json.Unmarshal([]byte(*vars), &cfg.Variables); err != nil {
 			return fmt.Errorf("-vars: %w", err)
@@ -82,8 +106,9 @@ func run(ctx context.Context, args []string) error {
 	return nil
 }
 
-// serveDemo serves the demo upstream with generated data until ctx ends.
-func serveDemo(ctx context.Context, addr, size string, latency time.Duration) error {
+// serveDemo serves the demo upstream with generated data until ctx ends,
+// over HTTPS and HTTP/2 with tlsOn, its certificate written to certPath.
+func serveDemo(ctx context.Context, addr, size string, latency time.Duration, tlsOn bool, certPath string) error {
 	var n [3]int
 	parts := strings.Split(size, ",")
 	if len(parts) != 3 {
@@ -96,10 +121,26 @@ func serveDemo(ctx context.Context, addr, size string, latency time.Duration) er
 		}
 		n[i] = v
 	}
+	var cert *demo.Certificate
+	if tlsOn {
+		if certPath == "" {
+			return errors.New("-demo-tls needs -demo-cert, the file the gateway's COVAGE_CA_FILE will name")
+		}
+		c, err := demo.SelfSigned()
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(certPath, c.PEM, 0o644); err != nil {
+			return fmt.Errorf("-demo-cert: %w", err)
+		}
+		cert = &c
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "demo upstream on http://%s (data %s, latency %s); stats at %s\n", ln.Addr(), size, latency, demo.StatsPath)
-	return loadtest.Serve(ctx, ln, demo.Mux(demo.New(demo.Generate(n[0], n[1], n[2]), demo.WithLatency(latency))))
+	base, stopDemo := demo.Start(demo.New(demo.Generate(n[0], n[1], n[2]), demo.WithLatency(latency)), ln, cert)
+	fmt.Fprintf(os.Stderr, "demo upstream on %s (data %s, latency %s); stats at %s\n", base, size, latency, demo.StatsPath)
+	<-ctx.Done()
+	return stopDemo()
 }

@@ -74,6 +74,9 @@ type Config struct {
 	// Redis holds the state shared by replicas (redis.go); off without
 	// REDIS_URL.
 	Redis Redis
+	// Upstream holds the connection pool and the trusted CAs of the calls
+	// to Covage (upstream.go).
+	Upstream Upstream
 }
 
 // Demo reports whether the gateway runs against its built-in upstream.
@@ -116,6 +119,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.Perf = p.perf(c.Demo())
 	c.Resilience = p.resilience(c)
 	c.Callers = p.callers(c)
+	c.Upstream = p.upstream()
 	if c.AdminPort != 0 && c.AdminPort == c.Port {
 		p.fail("ADMIN_PORT must differ from PORT")
 	}

@@ -19,6 +19,10 @@ type Perf struct {
 	// DemoLatency delays every demo upstream answer (DEMO_LATENCY, e.g.
 	// 20ms), to see what a real network round trip does to a query.
 	DemoLatency time.Duration
+	// DemoTLS serves the demo upstream over HTTPS and HTTP/2, with a
+	// certificate generated at start that the gateway trusts (DEMO_TLS,
+	// default false), as Covage is served in production.
+	DemoTLS bool
 }
 
 // DemoSize is the shape of a generated demo dataset.
@@ -38,9 +42,10 @@ func (p *parser) perf(demo bool) Perf {
 		Pprof:       p.bool("PPROF", false),
 		DemoSize:    p.demoSize("DEMO_DATA_SIZE"),
 		DemoLatency: p.duration("DEMO_LATENCY", 0),
+		DemoTLS:     p.bool("DEMO_TLS", false),
 	}
-	if !demo && (f.DemoSize.Generated() || f.DemoLatency > 0) {
-		p.fail("DEMO_DATA_SIZE and DEMO_LATENCY shape the built-in demo upstream: unset them, or unset COVAGE_API_URL for demo mode")
+	if !demo && (f.DemoSize.Generated() || f.DemoLatency > 0 || f.DemoTLS) {
+		p.fail("DEMO_DATA_SIZE, DEMO_LATENCY and DEMO_TLS shape the built-in demo upstream: unset them, or unset COVAGE_API_URL for demo mode")
 	}
 	return f
 }

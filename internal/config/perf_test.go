@@ -21,6 +21,8 @@ func TestPerf(t *testing.T) {
 		{"no clients", map[string]string{"DEMO_DATA_SIZE": "5,5,0"}, Perf{}, "DEMO_DATA_SIZE"},
 		{"negative", map[string]string{"DEMO_DATA_SIZE": "-1,5,5"}, Perf{}, "DEMO_DATA_SIZE"},
 		{"bad latency", map[string]string{"DEMO_LATENCY": "slow"}, Perf{}, "DEMO_LATENCY"},
+		{"demo over TLS", map[string]string{"DEMO_TLS": "true"}, Perf{DemoTLS: true}, ""},
+		{"bad demo TLS", map[string]string{"DEMO_TLS": "yes please"}, Perf{}, "DEMO_TLS"},
 		{"bad pprof", map[string]string{"PPROF": "maybe"}, Perf{}, "PPROF"},
 		{"demo settings against Covage", map[string]string{"COVAGE_API_URL": "https://api.example", "DEMO_LATENCY": "20ms"}, Perf{}, "demo mode"},
 	}

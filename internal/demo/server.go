@@ -132,6 +132,7 @@ type Server struct {
 	fault    atomic.Pointer[faultState]
 	counters map[string]*counter // fixed after New, so reads need no lock
 	total    atomic.Int64
+	conns    atomic.Int64 // connections opened, counted by ConnState
 
 	mu      sync.RWMutex
 	access  map[string]time.Time // access token -> expiry
@@ -204,6 +205,7 @@ func (s *Server) Reset() {
 		c.maxInFlight.Store(c.inFlight.Load())
 	}
 	s.total.Store(0)
+	s.conns.Store(0)
 }
 
 // SetFault makes subsequent data requests fail with f; the zero Fault

@@ -15,11 +15,15 @@ type Stats struct {
 	Total int64 `json:"total"`
 	// Calls is Calls(endpoint) for every endpoint.
 	Calls map[string]int64 `json:"calls"`
+	// Connections is Connections(): connections opened to the server
+	// since the last Reset, when its http.Server counts them with
+	// ConnState.
+	Connections int64 `json:"connections"`
 }
 
 // Stats returns the current call counters.
 func (s *Server) Stats() Stats {
-	st := Stats{Total: s.Total(), Calls: make(map[string]int64, len(endpointNames))}
+	st := Stats{Total: s.Total(), Calls: make(map[string]int64, len(endpointNames)), Connections: s.Connections()}
 	for _, name := range endpointNames {
 		st.Calls[name] = s.Calls(name)
 	}

@@ -8,6 +8,8 @@ package loadtest
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,7 +41,8 @@ type Config struct {
 	// are read from /proc before and after the window.
 	PID int
 	// StatsURL, when set, is the demo upstream's /_demo/stats, read before
-	// and after the window for the upstream calls per request.
+	// and after the window for the upstream calls per request and the
+	// connections opened to the upstream per second.
 	StatsURL string
 	// AcceptEncoding, when set, is sent as Accept-Encoding; the answer is
 	// read as sent, never decoded, so RespBytes is the size on the wire.
@@ -48,6 +51,9 @@ type Config struct {
 	// Every, when set, paces each client: one request starts every Every
 	// (open loop, as a page polling), instead of one right after another.
 	Every time.Duration
+	// RootCAs, when set, are the CAs trusted for https URLs (the demo
+	// upstream's certificate for StatsURL); nil means the system's.
+	RootCAs *x509.CertPool
 }
 
 // Result is what a run measured.
@@ -72,6 +78,10 @@ type Result struct {
 	// UpstreamPerRequest is the demo's data calls in the window divided by
 	// the requests; -1 without StatsURL.
 	UpstreamPerRequest float64 `json:"upstream_per_request"`
+	// UpstreamConnsPerSec is the connections the demo upstream saw opened
+	// in the window divided by its length: near 0 when the gateway reuses
+	// its connections; -1 without StatsURL.
+	UpstreamConnsPerSec float64 `json:"upstream_connections_per_s"`
 }
 
 // Run drives the gateway as cfg says.
@@ -84,8 +94,14 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return Result{}, fmt.Errorf("loadtest: encode query: %w", err)
 	}
 	client := &http.Client{
-		Timeout:   30 * time.Second,
-		Transport: &http.Transport{MaxIdleConns: cfg.Clients, MaxIdleConnsPerHost: cfg.Clients, DisableCompression: true},
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			// No total idle cap: a cap of Clients would evict the stats
+			// connection, and count the driver's own reconnections as the
+			// gateway's.
+			MaxIdleConnsPerHost: cfg.Clients, DisableCompression: true,
+			TLSClientConfig: &tls.Config{RootCAs: cfg.RootCAs, MinVersion: tls.VersionTLS12},
+		},
 	}
 	defer client.CloseIdleConnections()
 
@@ -114,9 +130,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			return Result{}, err
 		}
 	}
-	calls0 := int64(-1)
+	var stats0 upstreamStats
 	if cfg.StatsURL != "" {
-		if calls0, err = upstreamTotal(ctx, client, cfg.StatsURL); err != nil {
+		if stats0, err = readStats(ctx, client, cfg.StatsURL); err != nil {
 			return Result{}, err
 		}
 	}
@@ -189,13 +205,14 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			return r, err
 		}
 	}
-	r.UpstreamPerRequest = -1
-	if calls0 >= 0 {
-		calls1, err := upstreamTotal(ctx, client, cfg.StatsURL)
+	r.UpstreamPerRequest, r.UpstreamConnsPerSec = -1, -1
+	if cfg.StatsURL != "" {
+		stats1, err := readStats(ctx, client, cfg.StatsURL)
 		if err != nil {
 			return r, err
 		}
-		r.UpstreamPerRequest = float64(calls1-calls0) / float64(r.Requests)
+		r.UpstreamPerRequest = float64(stats1.Total-stats0.Total) / float64(r.Requests)
+		r.UpstreamConnsPerSec = float64(stats1.Connections-stats0.Connections) / elapsed.Seconds()
 	}
 	return r, nil
 }
@@ -235,24 +252,33 @@ func post(ctx context.Context, c *http.Client, cfg Config, body []byte, buf *byt
 	return nil
 }
 
-// upstreamTotal reads the demo's total data calls from its stats endpoint.
-func upstreamTotal(ctx context.Context, c *http.Client, url string) (int64, error) {
+// upstreamStats is what the load driver reads of the demo's counters.
+type upstreamStats struct {
+	// Total is the data calls served.
+	Total int64
+	// Connections is the connections opened to the demo.
+	Connections int64
+}
+
+// readStats reads the demo's counters from its stats endpoint.
+func readStats(ctx context.Context, c *http.Client, url string) (upstreamStats, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return 0, err
+		return upstreamStats{}, err
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("loadtest: upstream stats: %w", err)
+		return upstreamStats{}, fmt.Errorf("loadtest: upstream stats: %w", err)
 	}
 	defer resp.Body.Close()
 	var s struct {
-		Total *int64 `json:"total"`
+		Total       *int64 `json:"total"`
+		Connections int64  `json:"connections"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil || resp.StatusCode != http.StatusOK || s.Total == nil {
-		return 0, fmt.Errorf("loadtest: upstream stats %s: status %d, want {\"total\": n}", url, resp.StatusCode)
+		return upstreamStats{}, fmt.Errorf("loadtest: upstream stats %s: status %d, want {\"total\": n}", url, resp.StatusCode)
 	}
-	return *s.Total, nil
+	return upstreamStats{Total: *s.Total, Connections: s.Connections}, nil
 }
 
 // clockTick is Linux's USER_HZ, the unit of utime and stime in
@@ -318,7 +344,7 @@ func (r Result) String() string {
 		fmt.Fprintf(&b, "peak RSS     %.1f MB (VmHWM)\n", float64(r.PeakRSS)/(1<<20))
 	}
 	if r.UpstreamPerRequest >= 0 {
-		fmt.Fprintf(&b, "upstream     %.2f calls per request\n", r.UpstreamPerRequest)
+		fmt.Fprintf(&b, "upstream     %.2f calls per request, %.1f new connections/s\n", r.UpstreamPerRequest, r.UpstreamConnsPerSec)
 	}
 	return b.String()
 }

@@ -54,8 +54,10 @@ func TestRun(t *testing.T) {
 	}))
 	t.Cleanup(gw.Close)
 	stats := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Three upstream calls per gateway request.
-		_, _ = w.Write([]byte(`{"total":` + itoa(3*served.Load()) + `}`))
+		// Three upstream calls per gateway request, and a new connection
+		// for each call.
+		n := itoa(3 * served.Load())
+		_, _ = w.Write([]byte(`{"total":` + n + `,"connections":` + n + `}`))
 	}))
 	t.Cleanup(stats.Close)
 
@@ -77,6 +79,9 @@ func TestRun(t *testing.T) {
 			require.Positive(t, r.Requests)
 			require.Equal(t, tc.wantErrors, r.Errors > 0, r.FirstError)
 			require.InDelta(t, 3.0, r.UpstreamPerRequest, 0.5)
+			// Read from the same two snapshots, a connection per call is
+			// exactly the calls per request times the requests per second.
+			require.InDelta(t, r.UpstreamPerRequest*r.RPS, r.UpstreamConnsPerSec, 1e-6)
 			require.LessOrEqual(t, r.P50, r.P99)
 			require.Contains(t, r.String(), "req/s")
 		})

@@ -36,6 +36,7 @@ type Metrics struct {
 	retries          *prometheus.CounterVec
 	breaker          *prometheus.GaugeVec
 	lastUpstreamSeen prometheus.Gauge
+	upstreamConns    prometheus.Counter
 
 	mu  sync.Mutex
 	ops map[string]struct{}
@@ -81,6 +82,10 @@ func NewMetrics(reg *prometheus.Registry, build BuildInfo) *Metrics {
 			Name: "gateway_upstream_last_success_timestamp_seconds",
 			Help: "When Covage's data API last answered with a status below 500, in Unix seconds.",
 		}),
+		upstreamConns: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gateway_upstream_connections_total",
+			Help: "Connections opened to Covage and its token endpoint. Under steady load its rate should be near zero: each new one is a TCP (and TLS) handshake a reused connection saves.",
+		}),
 		ops: map[string]struct{}{},
 	}
 	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{
@@ -89,7 +94,7 @@ func NewMetrics(reg *prometheus.Registry, build BuildInfo) *Metrics {
 		ConstLabels: prometheus.Labels{"version": build.Version, "revision": build.Revision, "goversion": build.GoVersion},
 	})
 	buildInfo.Set(1)
-	reg.MustRegister(m.graphql, m.upstream, m.batch, m.drift, m.cache, m.retries, m.breaker, m.lastUpstreamSeen, buildInfo,
+	reg.MustRegister(m.graphql, m.upstream, m.batch, m.drift, m.cache, m.retries, m.breaker, m.lastUpstreamSeen, m.upstreamConns, buildInfo,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

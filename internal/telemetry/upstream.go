@@ -1,6 +1,8 @@
 package telemetry
 
 import (
+	"context"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -102,6 +104,25 @@ func Endpoint(path string) string {
 		return name
 	}
 	return "other"
+}
+
+// DialFunc is the shape of http.Transport.DialContext.
+type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// CountConnections wraps dial so that every connection it opens counts in
+// gateway_upstream_connections_total. It wraps the TCP dial, not the TLS
+// handshake, so the transport still negotiates TLS and HTTP/2 itself.
+func (m *Metrics) CountConnections(dial DialFunc) DialFunc {
+	if m == nil {
+		return dial
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err == nil {
+			m.upstreamConns.Inc()
+		}
+		return c, err
+	}
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
