@@ -87,15 +87,18 @@ func TestResponseCacheServesRepeats(t *testing.T) {
 // expires, the query runs again and reads Covage again.
 func TestResponseCacheFollowsTheSharedCache(t *testing.T) {
 	ev := &respEvents{}
-	const ttl = 200 * time.Millisecond
-	e := newEnv(t, withCache(cache.Config{DefaultTTL: ttl}), withResponseCache(ev, 1<<20))
+	// The shared cache's clock only moves when the test says so: a loaded
+	// machine cannot expire the entries between the first two queries.
+	clk := &testClock{t: time.Now()}
+	const ttl = time.Minute
+	e := newEnv(t, withCache(cache.Config{DefaultTTL: ttl, Now: clk.Now}), withResponseCache(ev, 1<<20))
 	const q = `{ projects { code ennis { reference } } }`
 	e.mustQuery(t, q, nil)
 	e.mustQuery(t, q, nil)
 	require.Equal(t, []string{"miss", "hit"}, ev.take())
 	require.Len(t, e.upstream(), 2)
 
-	time.Sleep(ttl + 20*time.Millisecond)
+	clk.add(ttl + time.Second)
 	e.mustQuery(t, q, nil)
 	require.Equal(t, []string{"miss"}, ev.take())
 	require.ElementsMatch(t, []string{upProjects, upEnnis}, e.upstream(), "the expired entries are read again")
