@@ -62,6 +62,9 @@ type fleetConfig struct {
 	rateLimit gateway.RateLimit
 	// front, when set, answers upstream data requests instead of the demo.
 	front func(w http.ResponseWriter, r *http.Request, d *demo.Server)
+	// now, when set, is every replica's cache clock, so a test can expire
+	// entries without sleeping.
+	now func() time.Time
 }
 
 // replica is one gateway process.
@@ -104,7 +107,7 @@ func (f *fleet) add(t testing.TB) *replica {
 	logger := slog.New(slog.NewJSONHandler(r.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	client, err := covage.New(covage.Config{BaseURL: f.upstream.URL, Timeout: 5 * time.Second, Logger: logger, MaxAttempts: 1})
 	require.NoError(t, err)
-	cc := cache.Config{DefaultTTL: f.cfg.ttl, StaleTTL: f.cfg.stale}
+	cc := cache.Config{DefaultTTL: f.cfg.ttl, StaleTTL: f.cfg.stale, Now: f.cfg.now}
 	sec := gateway.Security{RateLimit: f.cfg.rateLimit}
 	ready := health.Readiness{}
 	if f.redis != nil {

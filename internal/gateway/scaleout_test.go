@@ -81,9 +81,12 @@ func TestScaleOutCoalescing(t *testing.T) {
 // the canonical query, and with a TTL of fresh plus stale time; and a
 // replica started while Covage is down serves the stale value from Redis.
 func TestScaleOutSharedCache(t *testing.T) {
-	const ttl = 300 * time.Millisecond
+	// The replicas' cache clock moves only when the test says so, so the
+	// value cannot expire early on a loaded machine.
+	clk := &testClock{t: time.Now()}
+	const ttl = time.Minute
 	var down atomic.Bool
-	f := newFleet(t, 1, fleetConfig{ttl: ttl, stale: time.Hour, front: func(w http.ResponseWriter, r *http.Request, d *demo.Server) {
+	f := newFleet(t, 1, fleetConfig{ttl: ttl, stale: time.Hour, now: clk.Now, front: func(w http.ResponseWriter, r *http.Request, d *demo.Server) {
 		if down.Load() {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
@@ -126,7 +129,7 @@ func TestScaleOutSharedCache(t *testing.T) {
 
 	// Covage goes down and the value expires; a replica that starts now has
 	// nothing in memory and serves the stale value from Redis.
-	time.Sleep(ttl + 20*time.Millisecond)
+	clk.add(ttl + time.Second)
 	down.Store(true)
 	third := f.add(t).ask(t, `{ ennis(filter: {active: true}) { reference label offer } }`, "")
 	require.Empty(t, third.Errors, third.Body)
