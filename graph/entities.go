@@ -22,7 +22,7 @@ import (
 //
 // When `_entities` is the only field of the operation that reaches a
 // loader (always so for a router's fetch), its keys load at once, without
-// the batching window (lone.go).
+// the batching window (internal/plan/lone.go).
 
 // projectsByCode resolves Project representations.
 func projectsByCode(ctx context.Context, reps []*model.ProjectByCodesInput) ([]*domain.Project, error) {

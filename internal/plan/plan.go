@@ -17,6 +17,11 @@
 //   - When a list is written directly (fastlist.go): every selected field
 //     of its objects is a bound leaf, or one level of relation whose list
 //     is already fetched or in flight; otherwise gqlgen writes it.
+//
+// The loaders only obey: Alone, Expect and ExpectCalls mark the context, and
+// internal/loaders sends a batch early when the marked keys or calls have
+// arrived. A Planner (the fast path's writers and memo) lives as long as its
+// gqlgen server; nothing here is package-level state but constant tables.
 package plan
 
 import (
