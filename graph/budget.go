@@ -10,6 +10,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/covage/gateway/internal/plan"
 )
 
 // CodeResponseTooLarge is the code of an answer stopped by the response
@@ -95,7 +97,9 @@ func (rb ResponseBudget) Responses(ctx context.Context, next graphql.ResponseHan
 		return next(ctx)
 	}
 	b := &budget{max: rb.Max, sizes: rb.Sizes, listSize: int64(max(rb.ListSize, 0)), perItem: map[selectionKey]estimate{}}
-	resp := next(context.WithValue(ctx, budgetKey{}, b))
+	// Lists written directly (internal/plan) ask the budget after each
+	// item, through the same check.
+	resp := next(plan.WithStop(context.WithValue(ctx, budgetKey{}, b), b.exceeded))
 	if resp == nil || (!b.over.Load() && int64(len(resp.Data)) <= b.max) {
 		return resp
 	}

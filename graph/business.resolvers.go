@@ -10,6 +10,7 @@ import (
 
 	"github.com/covage/gateway/internal/domain"
 	"github.com/covage/gateway/internal/loaders"
+	"github.com/covage/gateway/internal/plan"
 )
 
 // Businesses is the resolver for the businesses field.
@@ -19,8 +20,7 @@ func (r *queryResolver) Businesses(ctx context.Context) ([]*domain.Business, err
 
 // Business is the resolver for the business field.
 func (r *queryResolver) Business(ctx context.Context, code string) (*domain.Business, error) {
-	ctx = lone(ctx, businessByCodeFields)
-	return loaders.For(ctx).BusinessByCode(ctx, code)
+	return plan.BusinessByCode(ctx, code)
 }
 
 // BillingSite is the resolver for the billingSite field.

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/covage/gateway/internal/connection"
 	"github.com/covage/gateway/internal/domain"
 	"github.com/covage/gateway/internal/loaders"
+	"github.com/covage/gateway/internal/plan"
 )
 
 // Connections read the very list the plain list fields read, through the
@@ -18,7 +18,7 @@ import (
 // search, order and page it in internal/connection. Their arguments are
 // checked before anything is loaded, so a refused request costs Covage
 // nothing. Relations under nodes and edges.node get the same look-ahead as
-// under the plain lists (lookahead.go).
+// under the plain lists (internal/plan/lookahead.go).
 
 // enniConnection resolves Query.enniConnection.
 func enniConnection(ctx context.Context, ix *connection.Indexes, f *domain.EnniFilter, order *domain.EnniOrder, args connection.Args) (*domain.EnniConnection, error) {
@@ -30,7 +30,7 @@ func enniConnection(ctx context.Context, ix *connection.Indexes, f *domain.EnniF
 		return nil, badInput(err)
 	}
 	l := loaders.For(ctx)
-	nested := len(nodeFields(ctx, "Enni", "projects")) > 0
+	nested := len(plan.NodeFields(ctx, "Enni", "projects")) > 0
 	unfiltered := deref(f) == domain.EnniFilter{}
 	if nested && unfiltered {
 		l.PrefetchProjects(ctx, domain.ProjectFilter{})
@@ -40,7 +40,7 @@ func enniConnection(ctx context.Context, ix *connection.Indexes, f *domain.EnniF
 		return nil, err
 	}
 	p := connection.Run(connection.For(ix, connection.Ennis, list), q)
-	if nested && !unfiltered && distinct(p.Nodes, func(e *domain.Enni) *string { return e.ShortName }) > 0 {
+	if nested && !unfiltered && plan.Distinct(p.Nodes, func(e *domain.Enni) *string { return e.ShortName }) > 0 {
 		l.PrefetchProjects(ctx, domain.ProjectFilter{})
 	}
 	return &domain.EnniConnection{Nodes: p.Nodes, TotalCount: p.Total, PageInfo: pageInfo(p), CursorOf: p.Cursor}, nil
@@ -56,18 +56,18 @@ func projectConnection(ctx context.Context, ix *connection.Indexes, f *domain.Pr
 		return nil, badInput(err)
 	}
 	l := loaders.For(ctx)
-	nested := nestedEnniFiltersOf(ctx, nodeFields(ctx, "Project", "ennis"))
+	nested := plan.EnniFiltersOf(ctx, plan.NodeFields(ctx, "Project", "ennis"))
 	unfiltered := deref(f) == domain.ProjectFilter{}
 	if unfiltered {
-		prefetchEnnis(ctx, l, nested)
+		plan.PrefetchEnnis(ctx, l, nested)
 	}
 	list, err := l.Projects(ctx, deref(f))
 	if err != nil {
 		return nil, err
 	}
 	p := connection.Run(connection.For(ix, connection.Projects, list), q)
-	if !unfiltered && len(nested) > 0 && distinct(p.Nodes, func(p *domain.Project) *string { return p.ClientCode }) > 1 {
-		prefetchEnnis(ctx, l, nested)
+	if !unfiltered && len(nested) > 0 && plan.Distinct(p.Nodes, func(p *domain.Project) *string { return p.ClientCode }) > 1 {
+		plan.PrefetchEnnis(ctx, l, nested)
 	}
 	return &domain.ProjectConnection{Nodes: p.Nodes, TotalCount: p.Total, PageInfo: pageInfo(p), CursorOf: p.Cursor}, nil
 }
@@ -105,37 +105,4 @@ func badInput(err error) error {
 		return err
 	}
 	return &gqlerror.Error{Message: in.Error(), Extensions: map[string]any{"code": CodeBadUserInput}}
-}
-
-// nodeFields returns the fields named name selected on typeName under the
-// current connection field's nodes and edges.node, fragments and
-// @skip/@include applied.
-func nodeFields(ctx context.Context, typeName, name string) []graphql.CollectedField {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || fc.Field.Field == nil || fc.Field.Definition == nil {
-		return nil
-	}
-	oc := graphql.GetOperationContext(ctx)
-	pick := func(sel []graphql.CollectedField, out []graphql.CollectedField) []graphql.CollectedField {
-		for _, f := range sel {
-			if f.Name == name {
-				out = append(out, f)
-			}
-		}
-		return out
-	}
-	var out []graphql.CollectedField
-	for _, c := range graphql.CollectFields(oc, fc.Field.Selections, []string{fc.Field.Definition.Type.NamedType}) {
-		switch {
-		case c.Name == "nodes":
-			out = pick(graphql.CollectFields(oc, c.Selections, []string{typeName}), out)
-		case c.Name == "edges" && c.Definition != nil && c.Definition.Type.Elem != nil:
-			for _, e := range graphql.CollectFields(oc, c.Selections, []string{c.Definition.Type.Elem.NamedType}) {
-				if e.Name == "node" {
-					out = pick(graphql.CollectFields(oc, e.Selections, []string{typeName}), out)
-				}
-			}
-		}
-	}
-	return out
 }

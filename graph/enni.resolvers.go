@@ -10,21 +10,22 @@ import (
 
 	"github.com/covage/gateway/graph/generated"
 	"github.com/covage/gateway/internal/domain"
+	"github.com/covage/gateway/internal/plan"
 )
 
 // Projects is the batch resolver for the projects field.
 func (r *enniResolver) Projects(ctx context.Context, objs []*domain.Enni) ([][]*domain.Project, error) {
-	return projectsOfEnnis(ctx, objs)
+	return plan.ProjectsOfEnnis(ctx, objs)
 }
 
 // Ennis is the resolver for the ennis field.
 func (r *queryResolver) Ennis(ctx context.Context, filter *domain.EnniFilter) ([]*domain.Enni, error) {
-	return ennis(ctx, deref(filter))
+	return plan.Ennis(ctx, deref(filter))
 }
 
 // Enni is the resolver for the enni field.
 func (r *queryResolver) Enni(ctx context.Context, reference string) (*domain.Enni, error) {
-	return enniByReference(ctx, reference)
+	return plan.EnniByReference(ctx, reference)
 }
 
 // Enni returns generated.EnniResolver implementation.

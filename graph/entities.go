@@ -8,6 +8,7 @@ import (
 	"github.com/covage/gateway/graph/model"
 	"github.com/covage/gateway/internal/domain"
 	"github.com/covage/gateway/internal/loaders"
+	"github.com/covage/gateway/internal/plan"
 )
 
 // Entities: a federation router asks for objects of this subgraph with
@@ -21,24 +22,24 @@ import (
 //
 // When `_entities` is the only field of the operation that reaches a
 // loader (always so for a router's fetch), its keys load at once, without
-// the batching window (lone.go).
+// the batching window (internal/plan/lone.go).
 
 // projectsByCode resolves Project representations.
 func projectsByCode(ctx context.Context, reps []*model.ProjectByCodesInput) ([]*domain.Project, error) {
 	codes := keys(reps, func(r *model.ProjectByCodesInput) string { return r.Code })
-	return entityErrors(loaders.For(ctx).ProjectsByCode(lone(ctx, projectByCodeFields), codes))
+	return entityErrors(loaders.For(ctx).ProjectsByCode(plan.Lone(ctx, plan.ProjectByCodeLoader), codes))
 }
 
 // ennisByReference resolves Enni representations.
 func ennisByReference(ctx context.Context, reps []*model.EnniByReferencesInput) ([]*domain.Enni, error) {
 	refs := keys(reps, func(r *model.EnniByReferencesInput) string { return r.Reference })
-	return entityErrors(loaders.For(ctx).EnnisByReference(lone(ctx, enniByReferenceFields), refs))
+	return entityErrors(loaders.For(ctx).EnnisByReference(plan.Lone(ctx, plan.EnniByReferenceLoader), refs))
 }
 
 // businessesByCode resolves Business representations.
 func businessesByCode(ctx context.Context, reps []*model.BusinessByCodesInput) ([]*domain.Business, error) {
 	codes := keys(reps, func(r *model.BusinessByCodesInput) string { return r.Code })
-	return entityErrors(loaders.For(ctx).BusinessesByCode(lone(ctx, businessByCodeFields), codes))
+	return entityErrors(loaders.For(ctx).BusinessesByCode(plan.Lone(ctx, plan.BusinessByCodeLoader), codes))
 }
 
 // billingSitesByCode resolves BillingSite representations: one GET per

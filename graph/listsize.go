@@ -4,6 +4,9 @@ import (
 	"context"
 
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/covage/gateway/internal/domain"
+	"github.com/covage/gateway/internal/plan"
 )
 
 // ListEstimator returns how many items a list field is expected to hold,
@@ -28,4 +31,14 @@ func (s ListSizes) Estimate(ctx context.Context, f *ast.Field, args map[string]a
 		return 0, false
 	}
 	return e(ctx, args)
+}
+
+// EnniFilterFromArg reads an EnniFilter argument value as the validator
+// left it, for the cost estimate (internal/plan reads it the same way).
+func EnniFilterFromArg(arg map[string]any) domain.EnniFilter { return plan.EnniFilterFromArg(arg) }
+
+// ProjectFilterFromArg reads a ProjectFilter argument value as the
+// validator left it.
+func ProjectFilterFromArg(arg map[string]any) domain.ProjectFilter {
+	return plan.ProjectFilterFromArg(arg)
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/covage/gateway/internal/domain"
 	"github.com/covage/gateway/internal/loaders"
+	"github.com/covage/gateway/internal/plan"
 )
 
 // node resolves a global ID through the same loaders as the typed fields. An
@@ -17,11 +18,11 @@ func node(ctx context.Context, id string) (domain.Node, error) {
 	l := loaders.For(ctx)
 	switch kind {
 	case domain.KindProject:
-		return orNil(projectByCode(ctx, key))
+		return orNil(plan.ProjectByCode(ctx, key))
 	case domain.KindEnni:
-		return orNil(enniByReference(ctx, key))
+		return orNil(plan.EnniByReference(ctx, key))
 	case domain.KindBusiness:
-		return orNil(l.BusinessByCode(lone(ctx, businessByCodeFields), key))
+		return orNil(plan.BusinessByCode(ctx, key))
 	case domain.KindBillingSite:
 		return orNil(l.BillingSite(ctx, key))
 	}

@@ -10,21 +10,22 @@ import (
 
 	"github.com/covage/gateway/graph/generated"
 	"github.com/covage/gateway/internal/domain"
+	"github.com/covage/gateway/internal/plan"
 )
 
 // Ennis is the batch resolver for the ennis field.
 func (r *projectResolver) Ennis(ctx context.Context, objs []*domain.Project, filter *domain.EnniFilter) ([][]*domain.Enni, error) {
-	return ennisOfProjects(ctx, objs, deref(filter))
+	return plan.EnnisOfProjects(ctx, objs, deref(filter))
 }
 
 // Projects is the resolver for the projects field.
 func (r *queryResolver) Projects(ctx context.Context, filter *domain.ProjectFilter) ([]*domain.Project, error) {
-	return projects(ctx, deref(filter))
+	return plan.Projects(ctx, deref(filter))
 }
 
 // Project is the resolver for the project field.
 func (r *queryResolver) Project(ctx context.Context, code string) (*domain.Project, error) {
-	return projectByCode(ctx, code)
+	return plan.ProjectByCode(ctx, code)
 }
 
 // Project returns generated.ProjectResolver implementation.

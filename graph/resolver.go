@@ -13,3 +13,12 @@ type Resolver struct {
 	// version, for the server's lifetime; nil builds one per request.
 	Indexes *connection.Indexes
 }
+
+// deref reads an optional argument, its zero value when absent.
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}

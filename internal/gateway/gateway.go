@@ -18,6 +18,7 @@ import (
 	"github.com/covage/gateway/internal/cache"
 	"github.com/covage/gateway/internal/connection"
 	"github.com/covage/gateway/internal/loaders"
+	"github.com/covage/gateway/internal/plan"
 	"github.com/covage/gateway/internal/telemetry"
 )
 
@@ -146,8 +147,9 @@ func newGraphQL(opts Options) *handler.Server {
 	srv.SetErrorPresenter(graph.NewErrorPresenter(opts.Logger))
 	srv.SetRecoverFunc(graph.NewRecoverFunc(opts.Logger))
 	// FastLists writes lists of plain leaf fields straight to JSON
-	// (graph/fastlist.go); everything else goes through gqlgen as before.
-	srv.AroundFields(graph.FastLists)
+	// (internal/plan/fastlist.go); everything else goes through gqlgen as
+	// before. Its memo of collected selections lives as long as srv.
+	srv.AroundFields(plan.New().FastLists)
 	// The response budget stops an answer growing past MAX_RESPONSE_BYTES
 	// while it is built (graph/budget.go). Its field middleware runs
 	// inside FastLists, so it sees the lists themselves.

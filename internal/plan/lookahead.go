@@ -1,4 +1,4 @@
-package graph
+package plan
 
 import (
 	"context"
@@ -16,24 +16,24 @@ import (
 // the root list is unfiltered, or once the root list shows that more than
 // one client is involved (so the nested loader would fetch the whole list).
 
-// projects resolves Query.projects with look-ahead for Project.ennis.
-func projects(ctx context.Context, f domain.ProjectFilter) ([]*domain.Project, error) {
+// Projects resolves Query.projects with look-ahead for Project.ennis.
+func Projects(ctx context.Context, f domain.ProjectFilter) ([]*domain.Project, error) {
 	l := loaders.For(ctx)
 	nested := nestedEnniFilters(ctx)
 	unfiltered := f == domain.ProjectFilter{}
 	if unfiltered {
-		prefetchEnnis(ctx, l, nested)
+		PrefetchEnnis(ctx, l, nested)
 	}
 	list, err := l.Projects(ctx, f)
-	if err == nil && !unfiltered && len(nested) > 0 && distinct(list, func(p *domain.Project) *string { return p.ClientCode }) > 1 {
-		prefetchEnnis(ctx, l, nested)
+	if err == nil && !unfiltered && len(nested) > 0 && Distinct(list, func(p *domain.Project) *string { return p.ClientCode }) > 1 {
+		PrefetchEnnis(ctx, l, nested)
 	}
 	return list, err
 }
 
-// ennis resolves Query.ennis with look-ahead for Enni.projects, which always
+// Ennis resolves Query.ennis with look-ahead for Enni.projects, which always
 // reads the unfiltered project list.
-func ennis(ctx context.Context, f domain.EnniFilter) ([]*domain.Enni, error) {
+func Ennis(ctx context.Context, f domain.EnniFilter) ([]*domain.Enni, error) {
 	l := loaders.For(ctx)
 	nested := len(childFields(ctx, "Enni", "projects")) > 0
 	unfiltered := f == domain.EnniFilter{}
@@ -41,15 +41,15 @@ func ennis(ctx context.Context, f domain.EnniFilter) ([]*domain.Enni, error) {
 		l.PrefetchProjects(ctx, domain.ProjectFilter{})
 	}
 	list, err := l.Ennis(ctx, f)
-	if err == nil && nested && !unfiltered && distinct(list, func(e *domain.Enni) *string { return e.ShortName }) > 0 {
+	if err == nil && nested && !unfiltered && Distinct(list, func(e *domain.Enni) *string { return e.ShortName }) > 0 {
 		l.PrefetchProjects(ctx, domain.ProjectFilter{})
 	}
 	return list, err
 }
 
-// prefetchEnnis starts the door lists for the nested filters that do not
+// PrefetchEnnis starts the door lists for the nested filters that do not
 // name a client themselves (those are served by their own filtered call).
-func prefetchEnnis(ctx context.Context, l *loaders.Loaders, filters []domain.EnniFilter) {
+func PrefetchEnnis(ctx context.Context, l *loaders.Loaders, filters []domain.EnniFilter) {
 	for _, f := range filters {
 		if f.ShortName == nil {
 			l.PrefetchEnnis(ctx, f)
@@ -60,12 +60,12 @@ func prefetchEnnis(ctx context.Context, l *loaders.Loaders, filters []domain.Enn
 // nestedEnniFilters returns the filter of each Project.ennis field selected
 // directly under the current field.
 func nestedEnniFilters(ctx context.Context) []domain.EnniFilter {
-	return nestedEnniFiltersOf(ctx, childFields(ctx, "Project", "ennis"))
+	return EnniFiltersOf(ctx, childFields(ctx, "Project", "ennis"))
 }
 
-// nestedEnniFiltersOf returns the filter of each Project.ennis field in
+// EnniFiltersOf returns the filter of each Project.ennis field in
 // fields.
-func nestedEnniFiltersOf(ctx context.Context, fields []graphql.CollectedField) []domain.EnniFilter {
+func EnniFiltersOf(ctx context.Context, fields []graphql.CollectedField) []domain.EnniFilter {
 	if len(fields) == 0 {
 		return nil
 	}
@@ -73,7 +73,7 @@ func nestedEnniFiltersOf(ctx context.Context, fields []graphql.CollectedField) [
 	filters := make([]domain.EnniFilter, 0, len(fields))
 	for _, field := range fields {
 		arg, _ := field.ArgumentMap(vars)["filter"].(map[string]any)
-		filters = append(filters, enniFilterFromArg(arg))
+		filters = append(filters, EnniFilterFromArg(arg))
 	}
 	return filters
 }
@@ -94,9 +94,9 @@ func childFields(ctx context.Context, typeName, name string) []graphql.Collected
 	return out
 }
 
-// enniFilterFromArg reads an EnniFilter argument as the validator left it:
+// EnniFilterFromArg reads an EnniFilter argument as the validator left it:
 // strings, a bool and an enum name.
-func enniFilterFromArg(arg map[string]any) domain.EnniFilter {
+func EnniFilterFromArg(arg map[string]any) domain.EnniFilter {
 	str := func(name string) *string {
 		if s, ok := arg[name].(string); ok {
 			return &s
@@ -120,7 +120,9 @@ func enniFilterFromArg(arg map[string]any) domain.EnniFilter {
 	return f
 }
 
-func distinct[T any](list []*T, keyOf func(*T) *string) int {
+// Distinct counts the distinct non-nil keys of list, to tell when a
+// filtered list involves more than one client.
+func Distinct[T any](list []*T, keyOf func(*T) *string) int {
 	seen := make(map[string]struct{})
 	for _, item := range list {
 		if k := keyOf(item); k != nil {
@@ -129,18 +131,6 @@ func distinct[T any](list []*T, keyOf func(*T) *string) int {
 	}
 	return len(seen)
 }
-
-func deref[T any](p *T) T {
-	if p == nil {
-		var zero T
-		return zero
-	}
-	return *p
-}
-
-// EnniFilterFromArg reads an EnniFilter argument value as the validator
-// left it, for callers outside the resolvers (the cost estimate).
-func EnniFilterFromArg(arg map[string]any) domain.EnniFilter { return enniFilterFromArg(arg) }
 
 // ProjectFilterFromArg reads a ProjectFilter argument value as the
 // validator left it.
@@ -153,4 +143,37 @@ func ProjectFilterFromArg(arg map[string]any) domain.ProjectFilter {
 		f.Active = &b
 	}
 	return f
+}
+
+// NodeFields returns the fields named name selected on typeName under the
+// current connection field's nodes and edges.node, fragments and
+// @skip/@include applied.
+func NodeFields(ctx context.Context, typeName, name string) []graphql.CollectedField {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Field == nil || fc.Field.Definition == nil {
+		return nil
+	}
+	oc := graphql.GetOperationContext(ctx)
+	pick := func(sel []graphql.CollectedField, out []graphql.CollectedField) []graphql.CollectedField {
+		for _, f := range sel {
+			if f.Name == name {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	var out []graphql.CollectedField
+	for _, c := range graphql.CollectFields(oc, fc.Field.Selections, []string{fc.Field.Definition.Type.NamedType}) {
+		switch {
+		case c.Name == "nodes":
+			out = pick(graphql.CollectFields(oc, c.Selections, []string{typeName}), out)
+		case c.Name == "edges" && c.Definition != nil && c.Definition.Type.Elem != nil:
+			for _, e := range graphql.CollectFields(oc, c.Selections, []string{c.Definition.Type.Elem.NamedType}) {
+				if e.Name == "node" {
+					out = pick(graphql.CollectFields(oc, e.Selections, []string{typeName}), out)
+				}
+			}
+		}
+	}
+	return out
 }

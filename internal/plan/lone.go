@@ -1,4 +1,4 @@
-package graph
+package plan
 
 import (
 	"context"
@@ -25,37 +25,20 @@ import (
 // with every parent of the list above it: with at most one list above each
 // such field, the calls are counted instead (loaders.ExpectCalls).
 
-// Fields that reach each keyed loader, as Type.field. The count is
-// syntactic (every such field, at any level, through every fragment, @skip
-// ignored), so it can only overcount, which keeps the window.
-var (
-	projectByCodeFields    = []string{"Query.project", "Query.node", entitiesField}
-	enniByReferenceFields  = []string{"Query.enni", "Query.node", entitiesField}
-	businessByCodeFields   = []string{"Query.business", "Query.node", entitiesField}
-	ennisOfClientFields    = []string{"Project.ennis"}
-	projectsOfClientFields = []string{"Enni.projects"}
-)
-
-// entitiesField is the federation root field (entities.go). Unlike the
-// other fields above it brings any number of keys in one call, so it can
-// share a loader's count only when it is the loader's one field: then the
-// keys it holds are all the loader will see.
-const entitiesField = "Query._entities"
-
-// lone returns ctx marked with the number of keys the loader reached by the
-// fields in names will get, when the operation shows it: every such field
-// has no list above it, so each brings one key. Otherwise ctx is returned
-// unchanged.
-func lone(ctx context.Context, names []string) context.Context {
-	return mark(ctx, names, 0, loaders.Expect)
+// Lone returns ctx marked with the number of keys the loader will get,
+// when the operation shows it: every field that reaches the loader (the
+// reach table) has no list above it, so each brings one key. Otherwise ctx
+// is returned unchanged.
+func Lone(ctx context.Context, l Loader) context.Context {
+	return mark(ctx, reachedBy[l], 0, loaders.Expect)
 }
 
 // loneBatch is for a batch resolver, which holds every sibling parent of
-// the list above it (if any). When every field in names has at most one
+// the list above it (if any). When every field reaching l has at most one
 // list above it, each makes one batch call: alone when there is one such
 // field, else the loader gathers the calls (loaders.ExpectCalls).
-func loneBatch(ctx context.Context, names []string) context.Context {
-	return mark(ctx, names, 1, loaders.ExpectCalls)
+func loneBatch(ctx context.Context, l Loader) context.Context {
+	return mark(ctx, reachedBy[l], 1, loaders.ExpectCalls)
 }
 
 // mark marks ctx Alone when one field in names reaches the loader, or with
@@ -159,22 +142,27 @@ func matches(f *ast.Field, names []string) bool {
 // skipped (it costs nothing: the root field would start it anyway, and the
 // two share it), so the key always reads from the list.
 
-// projectByCode resolves a project lookup (Query.project, Query.node).
-func projectByCode(ctx context.Context, code string) (*domain.Project, error) {
+// ProjectByCode resolves a project lookup (Query.project, Query.node).
+func ProjectByCode(ctx context.Context, code string) (*domain.Project, error) {
 	l := loaders.For(ctx)
 	if rootListAsked(ctx, "projects") {
 		l.PrefetchProjects(ctx, domain.ProjectFilter{})
 	}
-	return l.ProjectByCode(lone(ctx, projectByCodeFields), code)
+	return l.ProjectByCode(Lone(ctx, ProjectByCodeLoader), code)
 }
 
-// enniByReference resolves a door lookup (Query.enni, Query.node).
-func enniByReference(ctx context.Context, ref string) (*domain.Enni, error) {
+// EnniByReference resolves a door lookup (Query.enni, Query.node).
+func EnniByReference(ctx context.Context, ref string) (*domain.Enni, error) {
 	l := loaders.For(ctx)
 	if rootListAsked(ctx, "ennis") {
 		l.PrefetchEnnis(ctx, domain.EnniFilter{})
 	}
-	return l.EnniByReference(lone(ctx, enniByReferenceFields), ref)
+	return l.EnniByReference(Lone(ctx, EnniByReferenceLoader), ref)
+}
+
+// BusinessByCode resolves a business lookup (Query.business, Query.node).
+func BusinessByCode(ctx context.Context, code string) (*domain.Business, error) {
+	return loaders.For(ctx).BusinessByCode(Lone(ctx, BusinessByCodeLoader), code)
 }
 
 // rootListAsked reports whether the operation selects the root field name

@@ -1,4 +1,4 @@
-package graph
+package plan
 
 import (
 	"context"
@@ -18,18 +18,18 @@ import (
 // also hold keys from other fields. Either way a relation costs one
 // upstream call for any number of parents.
 
-// ennisOfProjects resolves Project.ennis for sibling projects.
-func ennisOfProjects(ctx context.Context, parents []*domain.Project, f domain.EnniFilter) ([][]*domain.Enni, error) {
-	return resolveRelation(ctx, parents, ennisOfClientFields,
+// EnnisOfProjects resolves Project.ennis for sibling projects.
+func EnnisOfProjects(ctx context.Context, parents []*domain.Project, f domain.EnniFilter) ([][]*domain.Enni, error) {
+	return resolveRelation(ctx, parents, EnnisOfClientLoader,
 		func(p *domain.Project) *string { return p.ClientCode },
 		func(ctx context.Context, clients []string) ([][]*domain.Enni, []error) {
 			return loaders.For(ctx).EnnisOfClients(ctx, clients, f)
 		})
 }
 
-// projectsOfEnnis resolves Enni.projects for sibling doors.
-func projectsOfEnnis(ctx context.Context, parents []*domain.Enni) ([][]*domain.Project, error) {
-	return resolveRelation(ctx, parents, projectsOfClientFields,
+// ProjectsOfEnnis resolves Enni.projects for sibling doors.
+func ProjectsOfEnnis(ctx context.Context, parents []*domain.Enni) ([][]*domain.Project, error) {
+	return resolveRelation(ctx, parents, ProjectsOfClientLoader,
 		func(e *domain.Enni) *string { return e.ShortName },
 		func(ctx context.Context, clients []string) ([][]*domain.Project, []error) {
 			return loaders.For(ctx).ProjectsOfClients(ctx, clients)
@@ -41,13 +41,13 @@ func projectsOfEnnis(ctx context.Context, parents []*domain.Enni) ([][]*domain.P
 // reported on its own parents only, as graphql.BatchErrorList, with the
 // field's location as a one-parent resolver's error has it (gqlgen adds
 // each parent's path).
-func resolveRelation[P, C any](ctx context.Context, parents []*P, names []string, keyOf func(*P) *string,
+func resolveRelation[P, C any](ctx context.Context, parents []*P, loader Loader, keyOf func(*P) *string,
 	load func(context.Context, []string) ([][]*C, []error)) ([][]*C, error) {
 	keys := make([]string, 0, len(parents))
 	at := make([]int, len(parents))
 	for i, p := range parents {
 		at[i] = -1
-		// A nil parent is a null entity of _entities (entities.go), which
+		// A nil parent is a null entity of _entities (graph/entities.go), which
 		// gqlgen hands over with its siblings; it has no children to load.
 		if p == nil {
 			continue
@@ -60,7 +60,7 @@ func resolveRelation[P, C any](ctx context.Context, parents []*P, names []string
 	var lists [][]*C
 	var errs []error
 	if len(keys) > 0 {
-		lctx, stale := recordStale(loneBatch(ctx, names))
+		lctx, stale := recordStale(loneBatch(ctx, loader))
 		lists, errs = load(lctx, keys)
 		reportPerParent(ctx, stale, at)
 	}
