@@ -225,3 +225,14 @@ func digest(parts ...string) string {
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
+
+// CallBudget is the longest one call may take with every attempt this
+// Client makes, each bounded by its timeout, and the longest wait between
+// two attempts (a Retry-After or the backoff's cap). A caller that runs a
+// call detached from its requester, such as the shared cache's coalesced
+// call, gives it this deadline so that a retry is never cut off by a
+// deadline set without knowing the retries.
+func (c *Client) CallBudget() time.Duration {
+	n := time.Duration(c.retry.attempts)
+	return c.timeout*n + (n-1)*max(c.retry.maxRetryAfter, c.retry.maxDelay)
+}
