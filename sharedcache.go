@@ -1,7 +1,6 @@
 package main
 
 import (
-
 	"github.com/covage/gateway/internal/cache"
 	"github.com/covage/gateway/internal/config"
 	"github.com/covage/gateway/internal/covage"
