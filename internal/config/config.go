@@ -96,7 +96,11 @@ func (c Config) AuthMode() string {
 // Load reads the settings through getenv (os.Getenv in main) and reports
 // every invalid one at once.
 func Load(getenv func(string) string) (Config, error) {
-	p := parser{getenv: getenv}
+	return load(&parser{getenv: getenv})
+}
+
+func load(p *parser) (Config, error) {
+	getenv := p.getenv
 	c := Config{
 		Port:                   p.int("PORT", 8080, 0, 65535),
 		AdminPort:              p.int("ADMIN_PORT", 0, 0, 65535),
@@ -159,6 +163,16 @@ func Load(getenv func(string) string) (Config, error) {
 type parser struct {
 	getenv func(string) string
 	errs   []error
+	// defaults, when set, is told each setting's default as it is read
+	// (Settings).
+	defaults func(name, def string)
+}
+
+// def tells p.defaults, if any, the default of the setting name.
+func (p *parser) def(name string, def any) {
+	if p.defaults != nil {
+		p.defaults(name, fmt.Sprint(def))
+	}
 }
 
 func (p *parser) fail(format string, args ...any) {
@@ -166,6 +180,7 @@ func (p *parser) fail(format string, args ...any) {
 }
 
 func (p *parser) str(name, def string) string {
+	p.def(name, def)
 	if v := strings.TrimSpace(p.getenv(name)); v != "" {
 		return v
 	}
@@ -173,6 +188,7 @@ func (p *parser) str(name, def string) string {
 }
 
 func (p *parser) int(name string, def, lo, hi int) int {
+	p.def(name, def)
 	v := strings.TrimSpace(p.getenv(name))
 	if v == "" {
 		return def
@@ -186,6 +202,7 @@ func (p *parser) int(name string, def, lo, hi int) int {
 }
 
 func (p *parser) duration(name string, def time.Duration) time.Duration {
+	p.def(name, def)
 	v := strings.TrimSpace(p.getenv(name))
 	if v == "" {
 		return def
@@ -199,6 +216,7 @@ func (p *parser) duration(name string, def time.Duration) time.Duration {
 }
 
 func (p *parser) level(name string) slog.Level {
+	p.def(name, "info")
 	v := strings.TrimSpace(p.getenv(name))
 	var l slog.Level
 	if v == "" {

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -87,8 +89,9 @@ func (p *parser) resilience(c Config) Resilience {
 		BreakerCooldown:  p.duration("COVAGE_BREAKER_COOLDOWN", 30*time.Second),
 		Credentials:      strings.ToLower(p.str("COVAGE_CREDENTIALS", CredentialsService)),
 	}
-	for ep, suffix := range endpointTTLVars {
-		r.EndpointTTL[ep] = p.duration("COVAGE_CACHE_TTL_"+suffix, r.CacheTTL)
+	// Sorted, so that Settings lists them in a stable order.
+	for _, ep := range slices.Sorted(maps.Keys(endpointTTLVars)) {
+		r.EndpointTTL[ep] = p.duration("COVAGE_CACHE_TTL_"+endpointTTLVars[ep], r.CacheTTL)
 	}
 	if r.BreakerCooldown <= 0 {
 		p.fail("COVAGE_BREAKER_COOLDOWN must be positive")

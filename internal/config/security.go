@@ -152,6 +152,7 @@ func (p *parser) security() Security {
 }
 
 func (p *parser) bool(name string, def bool) bool {
+	p.def(name, def)
 	v := strings.TrimSpace(p.getenv(name))
 	if v == "" {
 		return def
@@ -165,6 +166,7 @@ func (p *parser) bool(name string, def bool) bool {
 }
 
 func (p *parser) float(name string, def, lo, hi float64) float64 {
+	p.def(name, def)
 	v := strings.TrimSpace(p.getenv(name))
 	if v == "" {
 		return def
