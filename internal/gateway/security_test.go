@@ -329,6 +329,7 @@ func TestCSRF(t *testing.T) {
 		{"multipart POST", "POST", map[string]string{"Content-Type": "multipart/form-data; boundary=x"}, false},
 		{"text/plain POST", "POST", map[string]string{"Content-Type": "text/plain;charset=utf-8"}, false},
 		{"bare GET", "GET", nil, false},
+		{"GET with Content-Type: application/json", "GET", map[string]string{"Content-Type": "application/json"}, false},
 		{"GET with an empty header", "GET", map[string]string{"Apollo-Require-Preflight": ""}, false},
 		{"GET with Apollo-Require-Preflight", "GET", map[string]string{"Apollo-Require-Preflight": "true"}, true},
 		{"GET with X-Apollo-Operation-Name", "GET", map[string]string{"X-Apollo-Operation-Name": "Q"}, true},
