@@ -21,14 +21,10 @@ func sharedCache(cfg config.Config, client *covage.Client, m *telemetry.Metrics,
 	if !on {
 		return client, nil
 	}
-	stale := r.StaleTTL
-	if stale == 0 {
-		stale = -1 // the cache's "never"
-	}
 	return cache.New(client, cache.Config{
 		TTL:         r.EndpointTTL,
 		DefaultTTL:  r.CacheTTL,
-		StaleTTL:    stale,
+		StaleTTL:    r.StaleTTL,
 		MaxEntries:  r.CacheMaxEntries,
 		CallTimeout: client.CallBudget(),
 		Hooks: cache.Hooks{

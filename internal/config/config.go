@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/covage/gateway/internal/covage"
+	"github.com/covage/gateway/internal/gateway"
 )
 
 // Config is every setting of the gateway.
@@ -110,11 +111,11 @@ func load(p *parser) (Config, error) {
 		Password:               covage.Secret(getenv("COVAGE_PASSWORD")),
 		ClientID:               p.str("COVAGE_CLIENT_ID", "api-client"),
 		APIToken:               covage.Secret(strings.TrimSpace(getenv("COVAGE_API_TOKEN"))),
-		Timeout:                p.duration("COVAGE_TIMEOUT", 10*time.Second),
+		Timeout:                p.duration("COVAGE_TIMEOUT", covage.DefaultTimeout),
 		LoaderWait:             p.duration("LOADER_WAIT", 500*time.Microsecond),
 		LoaderMaxBatch:         p.int("LOADER_MAX_BATCH", 0, 0, 1<<20),
 		BillingSiteConcurrency: p.int("BILLING_SITE_CONCURRENCY", 8, 1, 256),
-		QueryCacheSize:         p.int("QUERY_CACHE_SIZE", 1000, 1, 1<<20),
+		QueryCacheSize:         p.int("QUERY_CACHE_SIZE", gateway.DefaultQueryCacheSize, 1, 1<<20),
 		LogLevel:               p.level("LOG_LEVEL"),
 		ShutdownDelay:          p.duration("SHUTDOWN_DELAY", 5*time.Second),
 		ShutdownTimeout:        p.duration("SHUTDOWN_TIMEOUT", 15*time.Second),

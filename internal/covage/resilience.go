@@ -26,6 +26,8 @@ func (k kind) Is(target error) bool {
 
 // Defaults for the resilience settings of Config.
 const (
+	// DefaultTimeout is Config.Timeout's.
+	DefaultTimeout         = 10 * time.Second
 	DefaultRetryBaseDelay  = 100 * time.Millisecond
 	DefaultRetryMaxDelay   = 2 * time.Second
 	DefaultMaxRetryAfter   = 5 * time.Second
