@@ -55,7 +55,7 @@ type envConfig struct {
 	withDrifts bool
 	security   gateway.Security
 
-	// Resilience (resilience_test.go).
+	// Resilience (faults_test.go).
 	client      []func(*covage.Config)
 	cache       *cache.Config
 	passThrough bool
