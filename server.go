@@ -30,6 +30,13 @@ import (
 var version = "dev"
 
 func main() {
+	if done, err := commandLine(os.Args[1:], os.Getenv, os.Stdout); done {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "gateway:", err)
+			os.Exit(2)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Getenv, net.Listen); err != nil {
@@ -52,7 +59,8 @@ func run(ctx context.Context, getenv func(string) string, listen listenFunc) err
 	log := slog.New(telemetry.LogHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})))
 	slog.SetDefault(log)
 
-	if cfg.Demo() {
+	demoMode := cfg.Demo()
+	if demoMode {
 		stopDemo, err := startDemo(&cfg, log)
 		if err != nil {
 			return err
@@ -178,7 +186,13 @@ func run(ctx context.Context, getenv func(string) string, listen listenFunc) err
 	}
 	life.Serve()
 	public := servers[0].ln.Addr()
-	attrs := []any{"addr", public.String(), "upstream", cfg.CovageURL, "auth", cfg.AuthMode(), "callers", cfg.Callers.Mode(),
+	auth := cfg.AuthMode()
+	if demoMode {
+		// The demo upstream's own account, not Covage's: say so, so that
+		// nobody takes it for a configured credential.
+		auth += " (the demo upstream's own demo account, not a Covage credential)"
+	}
+	attrs := []any{"addr", public.String(), "upstream", cfg.CovageURL, "auth", auth, "callers", cfg.Callers.Mode(),
 		"env", cfg.Security.Env, "version", obs.build.Version, "revision", obs.build.Revision,
 		"tracing", telemetry.TracingEnabled(getenv), "redis", cfg.Redis.Enabled()}
 	if !opts.Security.DisablePlayground {

@@ -62,11 +62,12 @@ type Upstream interface {
 // Defaults for Config.
 const (
 	DefaultTTL         = 5 * time.Minute
-	DefaultStaleTTL    = 24 * time.Hour
 	DefaultMaxEntries  = 10000
 	DefaultCallTimeout = 30 * time.Second
-	// DefaultSWR and DefaultNotFoundTTL are the defaults the configuration
-	// applies; in Config, zero turns each off.
+	// DefaultStaleTTL, DefaultSWR and DefaultNotFoundTTL are the defaults
+	// the configuration applies; in Config, zero turns each off, as it does
+	// in their environment variables.
+	DefaultStaleTTL           = 24 * time.Hour
 	DefaultSWR                = time.Minute
 	DefaultNotFoundTTL        = time.Minute
 	DefaultRefreshConcurrency = 4
@@ -82,7 +83,8 @@ type Config struct {
 	// DefaultTTL is the TTL of endpoints not in TTL; 5 minutes when zero.
 	DefaultTTL time.Duration
 	// StaleTTL is how long after it expires a value may still be served
-	// when Covage fails; 24 hours when zero, none when negative.
+	// when Covage fails; never when zero, as COVAGE_STALE_TTL=0 means.
+	// DefaultStaleTTL is the default the configuration applies.
 	StaleTTL time.Duration
 	// MaxEntries bounds the entries kept, fresh and stale, evicting the
 	// least recently used; 10000 when zero.
@@ -187,7 +189,7 @@ func New(up Upstream, cfg Config) (*Cache, error) {
 	if up == nil {
 		return nil, errors.New("cache: nil upstream")
 	}
-	if cfg.DefaultTTL < 0 || cfg.MaxEntries < 0 || cfg.CallTimeout < 0 || cfg.SWR < 0 || cfg.NotFoundTTL < 0 || cfg.RefreshConcurrency < 0 {
+	if cfg.DefaultTTL < 0 || cfg.StaleTTL < 0 || cfg.MaxEntries < 0 || cfg.CallTimeout < 0 || cfg.SWR < 0 || cfg.NotFoundTTL < 0 || cfg.RefreshConcurrency < 0 {
 		return nil, errors.New("cache: negative setting")
 	}
 	for ep, ttl := range cfg.TTL {
@@ -198,10 +200,6 @@ func New(up Upstream, cfg Config) (*Cache, error) {
 	if cfg.DefaultTTL == 0 {
 		cfg.DefaultTTL = DefaultTTL
 	}
-	if cfg.StaleTTL == 0 {
-		cfg.StaleTTL = DefaultStaleTTL
-	}
-	cfg.StaleTTL = max(cfg.StaleTTL, 0)
 	if cfg.MaxEntries == 0 {
 		cfg.MaxEntries = DefaultMaxEntries
 	}

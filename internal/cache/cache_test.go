@@ -234,7 +234,7 @@ func TestStaleIfError(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fake{}
 			var hooked atomic.Int64
-			c := newCache(t, f, cache.Config{DefaultTTL: 10 * time.Millisecond,
+			c := newCache(t, f, cache.Config{DefaultTTL: 10 * time.Millisecond, StaleTTL: cache.DefaultStaleTTL,
 				Hooks: cache.Hooks{OnStale: func(ep string) { require.Equal(t, covage.EndpointEnni, ep); hooked.Add(1) }}})
 			var reported []string
 			ctx := cache.WithStaleReporter(as(context.Background(), "alice"), func(_ context.Context, ep string, age time.Duration) {
@@ -266,7 +266,7 @@ func TestNoStaleForAnswersOrAfterGrace(t *testing.T) {
 		{"unauthenticated is passed on", time.Hour, &covage.Error{Kind: covage.ErrUnauthenticated}},
 		{"not found is passed on", time.Hour, &covage.Error{Kind: covage.ErrNotFound}},
 		{"past the grace period", 5 * time.Millisecond, &covage.Error{Kind: covage.ErrUnavailable}},
-		{"stale serving off", -1, &covage.Error{Kind: covage.ErrUnavailable}},
+		{"stale serving off", 0, &covage.Error{Kind: covage.ErrUnavailable}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -308,7 +308,7 @@ func TestTenantIsolation(t *testing.T) {
 	})
 	t.Run("stale", func(t *testing.T) {
 		f := &fake{}
-		c := newCache(t, f, cache.Config{DefaultTTL: 5 * time.Millisecond})
+		c := newCache(t, f, cache.Config{DefaultTTL: 5 * time.Millisecond, StaleTTL: cache.DefaultStaleTTL})
 		ref(t)(c.Ennis(as(context.Background(), "alice"), domain.EnniFilter{}))
 		time.Sleep(10 * time.Millisecond)
 		f.fail(&covage.Error{Kind: covage.ErrUnavailable})

@@ -229,13 +229,13 @@ func (c *Cache) storeShared(ctx context.Context, endpoint, name string, v any, f
 		}
 		return
 	}
-	_ = l2.Store(ctx, name, data, fetched, ttl+max(c.cfg.StaleTTL, 0), token)
+	_ = l2.Store(ctx, name, data, fetched, ttl+c.cfg.StaleTTL, token)
 }
 
 // withSharedStale attaches a stale value from the second level to a fetch
 // error, when it is still within the stale time.
 func (c *Cache) withSharedStale(err error, stale *sharedStale, ttl time.Duration) error {
-	if stale == nil || !c.cfg.Now().Before(stale.fetched.Add(ttl+max(c.cfg.StaleTTL, 0))) {
+	if stale == nil || !c.cfg.Now().Before(stale.fetched.Add(ttl+c.cfg.StaleTTL)) {
 		return err
 	}
 	return &sharedStale{val: stale.val, fetched: stale.fetched, err: err}

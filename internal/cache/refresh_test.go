@@ -103,7 +103,7 @@ func TestStaleWhileRevalidate(t *testing.T) {
 func TestFailedRefreshFallsUnderStaleIfError(t *testing.T) {
 	clk := newClock()
 	up := &versions{}
-	c := newCache(t, up, cache.Config{DefaultTTL: time.Minute, SWR: time.Minute, Now: clk.Now})
+	c := newCache(t, up, cache.Config{DefaultTTL: time.Minute, SWR: time.Minute, StaleTTL: cache.DefaultStaleTTL, Now: clk.Now})
 	var reported atomic.Int64
 	ctx := cache.WithStaleReporter(as(context.Background(), "alice"), func(context.Context, string, time.Duration) { reported.Add(1) })
 	require.Equal(t, "id:alice#1", ref(t)(c.Ennis(ctx, domain.EnniFilter{})))

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/covage/gateway/internal/covage"
+	"github.com/covage/gateway/internal/gateway"
 )
 
 // Config is every setting of the gateway.
@@ -96,7 +97,11 @@ func (c Config) AuthMode() string {
 // Load reads the settings through getenv (os.Getenv in main) and reports
 // every invalid one at once.
 func Load(getenv func(string) string) (Config, error) {
-	p := parser{getenv: getenv}
+	return load(&parser{getenv: getenv})
+}
+
+func load(p *parser) (Config, error) {
+	getenv := p.getenv
 	c := Config{
 		Port:                   p.int("PORT", 8080, 0, 65535),
 		AdminPort:              p.int("ADMIN_PORT", 0, 0, 65535),
@@ -106,11 +111,11 @@ func Load(getenv func(string) string) (Config, error) {
 		Password:               covage.Secret(getenv("COVAGE_PASSWORD")),
 		ClientID:               p.str("COVAGE_CLIENT_ID", "api-client"),
 		APIToken:               covage.Secret(strings.TrimSpace(getenv("COVAGE_API_TOKEN"))),
-		Timeout:                p.duration("COVAGE_TIMEOUT", 10*time.Second),
+		Timeout:                p.duration("COVAGE_TIMEOUT", covage.DefaultTimeout),
 		LoaderWait:             p.duration("LOADER_WAIT", 500*time.Microsecond),
 		LoaderMaxBatch:         p.int("LOADER_MAX_BATCH", 0, 0, 1<<20),
 		BillingSiteConcurrency: p.int("BILLING_SITE_CONCURRENCY", 8, 1, 256),
-		QueryCacheSize:         p.int("QUERY_CACHE_SIZE", 1000, 1, 1<<20),
+		QueryCacheSize:         p.int("QUERY_CACHE_SIZE", gateway.DefaultQueryCacheSize, 1, 1<<20),
 		LogLevel:               p.level("LOG_LEVEL"),
 		ShutdownDelay:          p.duration("SHUTDOWN_DELAY", 5*time.Second),
 		ShutdownTimeout:        p.duration("SHUTDOWN_TIMEOUT", 15*time.Second),
@@ -159,6 +164,16 @@ func Load(getenv func(string) string) (Config, error) {
 type parser struct {
 	getenv func(string) string
 	errs   []error
+	// defaults, when set, is told each setting's default as it is read
+	// (Settings).
+	defaults func(name, def string)
+}
+
+// def tells p.defaults, if any, the default of the setting name.
+func (p *parser) def(name string, def any) {
+	if p.defaults != nil {
+		p.defaults(name, fmt.Sprint(def))
+	}
 }
 
 func (p *parser) fail(format string, args ...any) {
@@ -166,6 +181,7 @@ func (p *parser) fail(format string, args ...any) {
 }
 
 func (p *parser) str(name, def string) string {
+	p.def(name, def)
 	if v := strings.TrimSpace(p.getenv(name)); v != "" {
 		return v
 	}
@@ -173,6 +189,7 @@ func (p *parser) str(name, def string) string {
 }
 
 func (p *parser) int(name string, def, lo, hi int) int {
+	p.def(name, def)
 	v := strings.TrimSpace(p.getenv(name))
 	if v == "" {
 		return def
@@ -186,6 +203,7 @@ func (p *parser) int(name string, def, lo, hi int) int {
 }
 
 func (p *parser) duration(name string, def time.Duration) time.Duration {
+	p.def(name, def)
 	v := strings.TrimSpace(p.getenv(name))
 	if v == "" {
 		return def
@@ -199,6 +217,7 @@ func (p *parser) duration(name string, def time.Duration) time.Duration {
 }
 
 func (p *parser) level(name string) slog.Level {
+	p.def(name, "info")
 	v := strings.TrimSpace(p.getenv(name))
 	var l slog.Level
 	if v == "" {

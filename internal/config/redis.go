@@ -43,7 +43,7 @@ func (p *parser) redis() Redis {
 		Mode:          strings.ToLower(p.str("REDIS_MODE", shared.ModeStandalone)),
 		Timeout:       p.duration("REDIS_TIMEOUT", shared.DefaultTimeout),
 		Prefix:        p.str("REDIS_KEY_PREFIX", shared.DefaultPrefix),
-		MaxValueBytes: p.int("REDIS_MAX_VALUE_BYTES", 4<<20, 1024, 512<<20),
+		MaxValueBytes: p.int("REDIS_MAX_VALUE_BYTES", cache.DefaultMaxValueBytes, 1024, 512<<20),
 		LeaseTTL:      p.duration("REDIS_LEASE_TTL", cache.DefaultLeaseTTL),
 		APQTTL:        p.duration("REDIS_APQ_TTL", 24*time.Hour),
 	}

@@ -1,9 +1,12 @@
 package config
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/covage/gateway/internal/cache"
 	"github.com/covage/gateway/internal/covage"
 )
 
@@ -76,19 +79,20 @@ var endpointTTLVars = map[string]string{
 // the checks that span both.
 func (p *parser) resilience(c Config) Resilience {
 	r := Resilience{
-		CacheTTL:         p.duration("COVAGE_CACHE_TTL", 5*time.Minute),
+		CacheTTL:         p.duration("COVAGE_CACHE_TTL", cache.DefaultTTL),
 		EndpointTTL:      map[string]time.Duration{},
-		StaleTTL:         p.duration("COVAGE_STALE_TTL", 24*time.Hour),
-		CacheMaxEntries:  p.int("COVAGE_CACHE_MAX_ENTRIES", 10000, 1, 10_000_000),
+		StaleTTL:         p.duration("COVAGE_STALE_TTL", cache.DefaultStaleTTL),
+		CacheMaxEntries:  p.int("COVAGE_CACHE_MAX_ENTRIES", cache.DefaultMaxEntries, 1, 10_000_000),
 		ResponseCacheMB:  p.int("RESPONSE_CACHE_MB", 32, 0, 64<<10),
 		RetryMaxAttempts: p.int("COVAGE_RETRY_MAX_ATTEMPTS", 3, 1, 10),
-		RetryAfterMax:    p.duration("COVAGE_RETRY_AFTER_MAX", 5*time.Second),
+		RetryAfterMax:    p.duration("COVAGE_RETRY_AFTER_MAX", covage.DefaultMaxRetryAfter),
 		BreakerFailures:  p.int("COVAGE_BREAKER_FAILURES", 5, 0, 1000),
-		BreakerCooldown:  p.duration("COVAGE_BREAKER_COOLDOWN", 30*time.Second),
+		BreakerCooldown:  p.duration("COVAGE_BREAKER_COOLDOWN", covage.DefaultBreakerCooldown),
 		Credentials:      strings.ToLower(p.str("COVAGE_CREDENTIALS", CredentialsService)),
 	}
-	for ep, suffix := range endpointTTLVars {
-		r.EndpointTTL[ep] = p.duration("COVAGE_CACHE_TTL_"+suffix, r.CacheTTL)
+	// Sorted, so that Settings lists them in a stable order.
+	for _, ep := range slices.Sorted(maps.Keys(endpointTTLVars)) {
+		r.EndpointTTL[ep] = p.duration("COVAGE_CACHE_TTL_"+endpointTTLVars[ep], r.CacheTTL)
 	}
 	if r.BreakerCooldown <= 0 {
 		p.fail("COVAGE_BREAKER_COOLDOWN must be positive")

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/covage/gateway/internal/gateway"
 )
 
 // Environments GATEWAY_ENV accepts.
@@ -85,20 +87,22 @@ func (p *parser) security() Security {
 	s.Suggestions = p.bool("GRAPHQL_SUGGESTIONS", dev)
 	s.Playground = p.bool("PLAYGROUND", dev)
 
-	s.MaxDepth = p.int("MAX_DEPTH", 10, 1, 1000)
-	s.MaxAliases = p.int("MAX_ALIASES", 30, 1, 100000)
-	s.MaxRootFields = p.int("MAX_ROOT_FIELDS", 20, 1, 100000)
-	s.MaxTokens = p.int("MAX_TOKENS", 10000, 100, 10000000)
-	s.MaxCost = p.int("MAX_COST", 1_000_000, 1, 1<<30)
-	s.CostListSize = p.int("COST_LIST_SIZE", 5, 1, 100000)
-	s.MaxStringLength = p.int("MAX_STRING_LENGTH", 1024, 16, 1<<30)
-	s.MaxListArgument = p.int("MAX_LIST_ARGUMENT", 100, 1, 1<<20)
-	s.MaxEntityRepresentations = p.int("MAX_ENTITY_REPRESENTATIONS", 1000, 1, 1<<20)
-	s.MaxResponseBytes = p.int("MAX_RESPONSE_BYTES", 32<<20, 1024, 1<<40)
+	// The defaults are the gateway package's, defined there once.
+	d := gateway.DefaultLimits()
+	s.MaxDepth = p.int("MAX_DEPTH", d.MaxDepth, 1, 1000)
+	s.MaxAliases = p.int("MAX_ALIASES", d.MaxAliases, 1, 100000)
+	s.MaxRootFields = p.int("MAX_ROOT_FIELDS", d.MaxRootFields, 1, 100000)
+	s.MaxTokens = p.int("MAX_TOKENS", d.MaxTokens, 100, 10000000)
+	s.MaxCost = p.int("MAX_COST", d.MaxCost, 1, 1<<30)
+	s.CostListSize = p.int("COST_LIST_SIZE", d.ListSize, 1, 100000)
+	s.MaxStringLength = p.int("MAX_STRING_LENGTH", d.MaxStringLength, 16, 1<<30)
+	s.MaxListArgument = p.int("MAX_LIST_ARGUMENT", d.MaxListArgument, 1, 1<<20)
+	s.MaxEntityRepresentations = p.int("MAX_ENTITY_REPRESENTATIONS", d.MaxEntityRepresentations, 1, 1<<20)
+	s.MaxResponseBytes = p.int("MAX_RESPONSE_BYTES", d.MaxResponseBytes, 1024, 1<<40)
 
-	s.MaxBodyBytes = int64(p.int("MAX_BODY_BYTES", 1<<20, 1024, 1<<30))
+	s.MaxBodyBytes = int64(p.int("MAX_BODY_BYTES", gateway.DefaultMaxBodyBytes, 1024, 1<<30))
 	s.MaxHeaderBytes = p.int("MAX_HEADER_BYTES", 64<<10, 4<<10, 16<<20)
-	s.RequestTimeout = p.duration("REQUEST_TIMEOUT", 30*time.Second)
+	s.RequestTimeout = p.duration("REQUEST_TIMEOUT", gateway.DefaultRequestTimeout)
 	s.ReadHeaderTimeout = p.duration("READ_HEADER_TIMEOUT", 10*time.Second)
 	s.ReadTimeout = p.duration("READ_TIMEOUT", 30*time.Second)
 	s.WriteTimeout = p.duration("WRITE_TIMEOUT", 60*time.Second)
@@ -130,7 +134,7 @@ func (p *parser) security() Security {
 		s.CORSAllowedOrigins = append(s.CORSAllowedOrigins, o)
 	}
 
-	s.APQCacheSize = p.int("APQ_CACHE_SIZE", 100, 1, 1<<20)
+	s.APQCacheSize = p.int("APQ_CACHE_SIZE", gateway.DefaultAPQCacheSize, 1, 1<<20)
 	s.PersistedQueriesManifest = strings.TrimSpace(p.getenv("PERSISTED_QUERIES_MANIFEST"))
 	s.PersistedQueriesOnly = p.bool("PERSISTED_QUERIES_ONLY", false)
 	if s.PersistedQueriesManifest != "" {
@@ -152,6 +156,7 @@ func (p *parser) security() Security {
 }
 
 func (p *parser) bool(name string, def bool) bool {
+	p.def(name, def)
 	v := strings.TrimSpace(p.getenv(name))
 	if v == "" {
 		return def
@@ -165,6 +170,7 @@ func (p *parser) bool(name string, def bool) bool {
 }
 
 func (p *parser) float(name string, def, lo, hi float64) float64 {
+	p.def(name, def)
 	v := strings.TrimSpace(p.getenv(name))
 	if v == "" {
 		return def

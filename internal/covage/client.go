@@ -39,7 +39,7 @@ const (
 )
 
 const (
-	defaultTimeout   = 10 * time.Second
+	defaultTimeout   = DefaultTimeout
 	defaultUserAgent = "covage-gateway/dev"
 	defaultMaxPages  = 100
 

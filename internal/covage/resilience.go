@@ -26,6 +26,8 @@ func (k kind) Is(target error) bool {
 
 // Defaults for the resilience settings of Config.
 const (
+	// DefaultTimeout is Config.Timeout's.
+	DefaultTimeout         = 10 * time.Second
 	DefaultRetryBaseDelay  = 100 * time.Millisecond
 	DefaultRetryMaxDelay   = 2 * time.Second
 	DefaultMaxRetryAfter   = 5 * time.Second
@@ -224,4 +226,15 @@ func digest(parts ...string) string {
 		_, _ = h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// CallBudget is the longest one call may take with every attempt this
+// Client makes, each bounded by its timeout, and the longest wait between
+// two attempts (a Retry-After or the backoff's cap). A caller that runs a
+// call detached from its requester, such as the shared cache's coalesced
+// call, gives it this deadline so that a retry is never cut off by a
+// deadline set without knowing the retries.
+func (c *Client) CallBudget() time.Duration {
+	n := time.Duration(c.retry.attempts)
+	return c.timeout*n + (n-1)*max(c.retry.maxRetryAfter, c.retry.maxDelay)
 }

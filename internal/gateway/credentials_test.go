@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -57,4 +58,20 @@ func TestWrongPasswordBacksOff(t *testing.T) {
 	require.LessOrEqual(t, grantsAt[1], 2200*time.Millisecond+125*time.Millisecond,
 		"jitter adds at most a tenth: the retry is the first query after 2.2 s at the latest")
 	require.Empty(t, e.upstream(), "no data call is made without a token")
+}
+
+// TestNoCredentialEchoed checks that a credential sent in a request never
+// comes back, in a refusal or an answer, nor reaches the log.
+func TestNoCredentialEchoed(t *testing.T) {
+	e := newEnv(t)
+	const secret = "Bearer super-secret-credential"
+	for _, r := range []request{
+		{header: map[string]string{"Content-Type": "application/json", "Authorization": secret}, body: strings.NewReader(`{"query": "` + secret)},
+		{header: map[string]string{"Content-Type": "application/json", "Authorization": secret}, body: strings.NewReader(`{"query": "{ project(code: \"` + secret + `\") { nope } }"}`)},
+		{header: map[string]string{"Content-Type": "text/plain", "Authorization": secret}, body: strings.NewReader(secret)},
+	} {
+		a := e.send(t, r)
+		require.NotContains(t, a.body, "super-secret-credential")
+	}
+	require.NotContains(t, e.log.String(), "super-secret-credential")
 }

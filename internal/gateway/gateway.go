@@ -28,7 +28,8 @@ type Options struct {
 	Upstream loaders.Upstream
 	// Loaders tunes per-request batching.
 	Loaders loaders.Config
-	// QueryCacheSize is how many parsed and validated queries are kept.
+	// QueryCacheSize is how many parsed and validated queries are kept;
+	// DefaultQueryCacheSize when zero.
 	QueryCacheSize int
 	// Logger receives errors the clients only see as codes.
 	Logger *slog.Logger
@@ -79,7 +80,7 @@ type Options struct {
 //	/healthz  liveness
 func New(opts Options) http.Handler {
 	if opts.QueryCacheSize <= 0 {
-		opts.QueryCacheSize = 1000
+		opts.QueryCacheSize = DefaultQueryCacheSize
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -54,7 +55,7 @@ type envConfig struct {
 	withDrifts bool
 	security   gateway.Security
 
-	// Resilience (resilience_test.go).
+	// Resilience (faults_test.go).
 	client      []func(*covage.Config)
 	cache       *cache.Config
 	passThrough bool
@@ -87,7 +88,13 @@ func withClient(f func(*covage.Config)) option {
 
 // withCache puts the shared cache, configured by cc, between the loaders
 // and the client.
-func withCache(cc cache.Config) option { return func(c *envConfig) { c.cache = &cc } }
+// withCache puts the shared cache in front of the client. Its zero
+// StaleTTL takes COVAGE_STALE_TTL's default, as the gateway's settings do:
+// in cache.Config itself zero means never.
+func withCache(cc cache.Config) option {
+	cc.StaleTTL = cmp.Or(cc.StaleTTL, cache.DefaultStaleTTL)
+	return func(c *envConfig) { c.cache = &cc }
+}
 
 // withGateway adjusts the gateway's options (metrics, tracing, readiness).
 func withGateway(f func(*gateway.Options)) option {

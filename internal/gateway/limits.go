@@ -74,7 +74,9 @@ type Limits struct {
 	MaxResponseBytes int
 }
 
-// DefaultLimits are the limits a zero Limits takes.
+// DefaultLimits returns the limits a zero Limits takes, which are also
+// the defaults of their settings (internal/config). It is a function, not a
+// variable, so that no caller can change the defaults of another.
 //
 // MaxCost is 1,000,000 because the estimate uses the real size of lists
 // when the shared cache knows them: `{ projects { code ennis { reference } } }`
@@ -82,11 +84,13 @@ type Limits struct {
 // 12,500 × 50,000 scaling data set of the benchmarks, while the cyclic
 // `{ ennis { projects { ennis { projects { code } } } } }` costs about
 // 16.8 million on 2,000 doors.
-var DefaultLimits = Limits{MaxDepth: 10, MaxAliases: 30, MaxRootFields: 20, MaxTokens: 10000, MaxCost: 1_000_000, ListSize: 5,
-	MaxStringLength: 1024, MaxListArgument: 100, MaxEntityRepresentations: 1000, MaxResponseBytes: 32 << 20}
+func DefaultLimits() Limits {
+	return Limits{MaxDepth: 10, MaxAliases: 30, MaxRootFields: 20, MaxTokens: 10000, MaxCost: 1_000_000, ListSize: 5,
+		MaxStringLength: 1024, MaxListArgument: 100, MaxEntityRepresentations: 1000, MaxResponseBytes: 32 << 20}
+}
 
 func (l Limits) withDefaults() Limits {
-	d := DefaultLimits
+	d := DefaultLimits()
 	for _, f := range []struct{ v, def *int }{
 		{&l.MaxDepth, &d.MaxDepth}, {&l.MaxAliases, &d.MaxAliases}, {&l.MaxRootFields, &d.MaxRootFields},
 		{&l.MaxTokens, &d.MaxTokens}, {&l.MaxCost, &d.MaxCost}, {&l.ListSize, &d.ListSize},

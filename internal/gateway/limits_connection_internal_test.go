@@ -21,7 +21,7 @@ func TestConnectionCostIsItsPage(t *testing.T) {
 	cost := func(q string, vars map[string]any) int {
 		doc, err := gqlparser.LoadQueryWithRules(schema, q, nil)
 		require.Nil(t, err)
-		return newCoster(context.Background(), DefaultLimits.withDefaults(), nil, vars).cost(doc.Operations[0].SelectionSet, 0)
+		return newCoster(context.Background(), DefaultLimits().withDefaults(), nil, vars).cost(doc.Operations[0].SelectionSet, 0)
 	}
 	cases := []struct {
 		query string

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/covage/gateway/internal/cache"
+	"github.com/covage/gateway/internal/demo"
 )
 
 // TestPassThroughRefusedTokens checks pass-through mode against a Covage
@@ -73,4 +74,72 @@ func TestPassThroughRefusedTokens(t *testing.T) {
 	require.NotEmpty(t, r.Errors, r.Body)
 	require.Equal(t, "UPSTREAM_UNAVAILABLE", r.Errors[0].Extensions["code"], r.Body)
 	require.False(t, strings.Contains(r.Body, `"stale"`), r.Body)
+}
+
+// TestPassThroughCredentials checks pass-through mode: no token, no
+// upstream call; each caller's token reaches Covage; and the shared cache
+// never gives one caller another's data, fresh or stale.
+func TestPassThroughCredentials(t *testing.T) {
+	const q = `{ ennis { reference } }`
+	// The shared cache's clock moves only when the test says so, so no
+	// entry expires early on a loaded machine.
+	clk := &testClock{t: time.Now()}
+	const ttl = time.Minute
+	e := newEnv(t, withPassThrough(), withCache(cache.Config{DefaultTTL: ttl, Now: clk.Now}))
+	other := demo.New(demo.Generate(1, 2, 1))
+	var down atomic.Bool
+	var mu sync.Mutex
+	seen := map[string]int{}
+	e.fault("/api/v1/referential/enni", func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		mu.Lock()
+		seen[auth]++
+		mu.Unlock()
+		switch {
+		case down.Load():
+			w.WriteHeader(http.StatusServiceUnavailable)
+		case auth == "Bearer bob-token":
+			other.ServeHTTP(w, r)
+		default:
+			e.demo.ServeHTTP(w, r)
+		}
+	})
+
+	for _, header := range []string{"", "Basic YWxpY2U6cHc=", "Bearer", "Bearer  "} {
+		r := queryCtx(t, context.Background(), e, q, header)
+		require.Equal(t, http.StatusUnauthorized, r.Status, "header %q", header)
+		require.Len(t, r.Errors, 1)
+		require.Equal(t, "UNAUTHENTICATED", r.Errors[0].Extensions["code"])
+	}
+	require.Empty(t, e.upstream(), "a request without a credential never reaches Covage")
+
+	alice := queryCtx(t, context.Background(), e, q, "Bearer alice-token")
+	bob := queryCtx(t, context.Background(), e, q, "Bearer bob-token")
+	require.Empty(t, alice.Errors, alice.Body)
+	require.Empty(t, bob.Errors, bob.Body)
+	require.NotEqual(t, string(alice.Data), string(bob.Data))
+	require.Equal(t, map[string]int{"Bearer alice-token": 1, "Bearer bob-token": 1}, seen,
+		"each caller's own token, once each")
+
+	again := queryCtx(t, context.Background(), e, q, "Bearer alice-token")
+	require.JSONEq(t, string(alice.Data), string(again.Data))
+	require.Equal(t, 1, seen["Bearer alice-token"], "alice's second request came from the cache")
+
+	// Covage goes down: alice and bob each get their own stale data, and a
+	// caller the cache has never seen gets an error, not theirs.
+	clk.add(ttl + time.Second)
+	down.Store(true)
+	for _, c := range []struct {
+		token string
+		want  response
+	}{{"Bearer alice-token", alice}, {"Bearer bob-token", bob}} {
+		r := queryCtx(t, context.Background(), e, q, c.token)
+		require.Empty(t, r.Errors, r.Body)
+		require.JSONEq(t, string(c.want.Data), string(r.Data))
+		require.Len(t, staleOf(t, r.Body), 1)
+	}
+	carol := queryCtx(t, context.Background(), e, q, "Bearer carol-token")
+	require.Len(t, carol.Errors, 1, carol.Body)
+	require.Equal(t, "UPSTREAM_UNAVAILABLE", carol.Errors[0].Extensions["code"])
+	require.NotContains(t, carol.Body, "CN")
 }

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -48,7 +49,8 @@ type fleet struct {
 type fleetConfig struct {
 	// latency delays every upstream answer.
 	latency time.Duration
-	// ttl and stale are the cache's times; 5m and 24h when zero.
+	// ttl and stale are the cache's times; 5m and 24h when zero, as the
+	// gateway's settings default to (cache.Config's zero StaleTTL is never).
 	ttl, stale time.Duration
 	// redisTimeout bounds each Redis operation; 1s when zero, with 3s
 	// leases, so that a loaded test machine never turns a slow answer into
@@ -107,7 +109,7 @@ func (f *fleet) add(t testing.TB) *replica {
 	logger := slog.New(slog.NewJSONHandler(r.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	client, err := covage.New(covage.Config{BaseURL: f.upstream.URL, Timeout: 5 * time.Second, Logger: logger, MaxAttempts: 1})
 	require.NoError(t, err)
-	cc := cache.Config{DefaultTTL: f.cfg.ttl, StaleTTL: f.cfg.stale, Now: f.cfg.now}
+	cc := cache.Config{DefaultTTL: f.cfg.ttl, StaleTTL: cmp.Or(f.cfg.stale, cache.DefaultStaleTTL), Now: f.cfg.now}
 	sec := gateway.Security{RateLimit: f.cfg.rateLimit}
 	ready := health.Readiness{}
 	if f.redis != nil {

@@ -62,11 +62,14 @@ type Security struct {
 	APQCache graphql.Cache[string]
 }
 
-// Defaults of Security's zero fields.
+// Defaults of Security's zero fields, which are also the defaults of their
+// settings (internal/config).
 const (
 	DefaultMaxBodyBytes   = 1 << 20
 	DefaultRequestTimeout = 30 * time.Second
 	DefaultAPQCacheSize   = 100
+	// DefaultQueryCacheSize is Options.QueryCacheSize's.
+	DefaultQueryCacheSize = 1000
 )
 
 func (s Security) withDefaults() Security {

@@ -1,34 +1,12 @@
 package main
 
 import (
-	"time"
-
 	"github.com/covage/gateway/internal/cache"
 	"github.com/covage/gateway/internal/config"
 	"github.com/covage/gateway/internal/covage"
 	"github.com/covage/gateway/internal/loaders"
 	"github.com/covage/gateway/internal/telemetry"
 )
-
-// resilient adds the retry and circuit breaker settings to the client's
-// configuration and, in pass-through mode, drops any configured credential:
-// each caller's own token is the only one sent.
-func resilient(cfg config.Config, cc covage.Config) covage.Config {
-	r := cfg.Resilience
-	cc.MaxAttempts = r.RetryMaxAttempts
-	cc.MaxRetryAfter = r.RetryAfterMax
-	cc.BreakerFailures = r.BreakerFailures
-	cc.BreakerCooldown = r.BreakerCooldown
-	if r.PassThrough() {
-		cc.Auth = nil
-	}
-	if log := cc.Logger; log != nil && cc.OnBreakerChange == nil {
-		cc.OnBreakerChange = func(endpoint, from, to string) {
-			log.Warn("covage circuit breaker", "endpoint", endpoint, "from", from, "to", to)
-		}
-	}
-	return cc
-}
 
 // sharedCache wraps the client in the cache shared across requests, unless
 // every endpoint's TTL is 0. Its hits, misses and stale answers are counted
@@ -43,20 +21,12 @@ func sharedCache(cfg config.Config, client *covage.Client, m *telemetry.Metrics,
 	if !on {
 		return client, nil
 	}
-	stale := r.StaleTTL
-	if stale == 0 {
-		stale = -1 // the cache's "never"
-	}
-	// A shared call runs detached from its callers; give it room for every
-	// attempt and the waits between them.
-	attempts := max(r.RetryMaxAttempts, 1)
-	callTimeout := cfg.Timeout*time.Duration(attempts) + time.Duration(attempts-1)*max(r.RetryAfterMax, covage.DefaultRetryMaxDelay)
 	return cache.New(client, cache.Config{
 		TTL:         r.EndpointTTL,
 		DefaultTTL:  r.CacheTTL,
-		StaleTTL:    stale,
+		StaleTTL:    r.StaleTTL,
 		MaxEntries:  r.CacheMaxEntries,
-		CallTimeout: callTimeout,
+		CallTimeout: client.CallBudget(),
 		Hooks: cache.Hooks{
 			OnHit:        func(e string) { m.CacheEvent(e, "hit") },
 			OnMiss:       func(e string) { m.CacheEvent(e, "miss") },
