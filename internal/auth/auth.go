@@ -131,7 +131,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (Caller, *Refusal) {
 	}
 	if a.jwt != nil {
 		if h := r.Header.Get("Authorization"); h != "" {
-			tok, ok := bearer(h)
+			tok, ok := BearerToken(h)
 			if !ok {
 				return Caller{}, unauthenticated("the Authorization header must be \"Bearer <token>\"", "invalid_request")
 			}
@@ -162,8 +162,9 @@ func unauthenticated(msg, errCode string) *Refusal {
 	return &Refusal{Status: http.StatusUnauthorized, Message: msg, Challenge: ch}
 }
 
-// bearer reads the token of an "Authorization: Bearer <token>" header.
-func bearer(h string) (string, bool) {
+// BearerToken reads the token of an "Authorization: Bearer <token>"
+// header: the scheme in any case, one token with no white space in it.
+func BearerToken(h string) (string, bool) {
 	scheme, tok, ok := strings.Cut(strings.TrimSpace(h), " ")
 	tok = strings.TrimSpace(tok)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" || strings.ContainsAny(tok, " \t\r\n") {

@@ -2,9 +2,9 @@ package gateway
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/covage/gateway/graph"
+	"github.com/covage/gateway/internal/auth"
 	"github.com/covage/gateway/internal/covage"
 )
 
@@ -23,7 +23,7 @@ func passThrough(verifier *bearerVerifier, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		tok, ok := bearer(r.Header.Get("Authorization"))
+		tok, ok := auth.BearerToken(r.Header.Get("Authorization"))
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="covage"`)
 			writeError(w, http.StatusUnauthorized, graph.CodeUnauthenticated, "a bearer token for Covage is required")
@@ -39,14 +39,4 @@ func passThrough(verifier *bearerVerifier, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
-}
-
-// bearer reads the token of an "Authorization: Bearer <token>" header.
-func bearer(h string) (string, bool) {
-	scheme, tok, ok := strings.Cut(strings.TrimSpace(h), " ")
-	tok = strings.TrimSpace(tok)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" || strings.ContainsAny(tok, " \t\r\n") {
-		return "", false
-	}
-	return tok, true
 }

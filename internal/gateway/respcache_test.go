@@ -183,7 +183,12 @@ func TestResponseCacheSeparatesCredentials(t *testing.T) {
 // race detector sees the cache shared.
 func TestResponseCacheConcurrent(t *testing.T) {
 	ev := &respEvents{}
-	e := newEnv(t, withCache(cache.Config{DefaultTTL: 30 * time.Millisecond}), withResponseCache(ev, 1<<20))
+	// Client 0 moves the shared cache's clock past the TTL after each of
+	// its requests, so entries expire while the others read, however fast
+	// or slow the machine is.
+	clk := &testClock{t: time.Now()}
+	const ttl = time.Minute
+	e := newEnv(t, withCache(cache.Config{DefaultTTL: ttl, Now: clk.Now}), withResponseCache(ev, 1<<20))
 	var generation atomic.Int64
 	e.fault(reasonsPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -212,6 +217,9 @@ func TestResponseCacheConcurrent(t *testing.T) {
 				if err != nil {
 					t.Error(err)
 					return
+				}
+				if c == 0 {
+					clk.add(ttl + time.Second)
 				}
 				if q == projects {
 					if string(got) != wantProjects {
