@@ -2,7 +2,6 @@ package gateway_test
 
 import (
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,26 +12,13 @@ import (
 	"github.com/covage/gateway/internal/demo"
 )
 
-// stepClock is a clock the test moves by hand.
-type stepClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *stepClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *stepClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // TestWrongPasswordBacksOff is the reproduction: 40 queries spread
 // over 5 s with a wrong Covage password. Each gets UNAUTHENTICATED at once,
 // and the token endpoint (the demo's counter) sees one grant at the start
 // and one after the first 2 s backoff, the next being due at 6 s at the
 // earliest. The clock is stepped, not slept.
 func TestWrongPasswordBacksOff(t *testing.T) {
-	clock := &stepClock{now: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)}
+	clock := &testClock{t: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)}
 	e := newEnv(t,
 		withDemo(demo.WithCredentials("svc", "right-password")),
 		withAuth(func(base string) covage.Auth {
@@ -49,7 +35,7 @@ func TestWrongPasswordBacksOff(t *testing.T) {
 		if e.demo.Calls("token") > before {
 			grantsAt = append(grantsAt, time.Duration(i)*125*time.Millisecond)
 		}
-		clock.Add(125 * time.Millisecond)
+		clock.add(125 * time.Millisecond)
 	}
 	require.LessOrEqual(t, e.demo.Calls("token"), int64(3), "the issue's bound")
 	require.Len(t, grantsAt, 2, "grants at %v", grantsAt)

@@ -294,6 +294,8 @@ func TestRevalidatedAnswersHaveNoFreshness(t *testing.T) {
 	e.cache.Wait()
 }
 
+// testClock is a clock the test moves by hand (add), for caches and
+// credentials whose expiry must not depend on the machine's speed.
 type testClock struct {
 	mu sync.Mutex
 	t  time.Time
