@@ -112,7 +112,7 @@ func run(ctx context.Context) error {
 		cold     = flag.Bool("cold", false, "measure the cold path instead (issue 16): for each query, over HTTP and HTTPS, the floor, this gateway and (with -apollo) the Apollo peer against the same upstream, and print the cold table")
 		apollo   = flag.String("apollo", "", "with -cold: the Apollo Server peer's directory (e.g. ../shared/peers/apollo), copied and installed with npm ci")
 		gateway  = flag.String("gateway", "", "with -cold: measure this prebuilt gateway binary instead of building this tree")
-		warmup   = flag.Int("warmup", 3, "with -cold: unmeasured requests per client before each measurement")
+		warmup   = flag.Int("warmup", 5, "with -cold: unmeasured requests per client before each measurement")
 		protos   = flag.String("protocols", "http,https", "with -cold: the upstream's protocols, comma-separated")
 		baseline = flag.String("baseline", "", "a gateway binary built from an earlier commit: each main scenario also runs against it, right after the current build, and a before/after table is printed")
 	)
