@@ -524,6 +524,17 @@ func coldNotes(r coldRow) string {
 	if r.Floor.RespBytes != r.Ours.RespBytes {
 		notes = append(notes, "the floor's answer is not the gateway's size")
 	}
+	// After warm-up a pool that keeps its connections opens none; one
+	// that does not pays a TCP (and TLS) handshake per call, which is part
+	// of its CPU here.
+	for _, m := range []struct {
+		name string
+		res  *loadtest.Result
+	}{{"the floor", &r.Floor}, {"ours", &r.Ours}, {"Apollo", r.Apollo}} {
+		if m.res != nil && m.res.UpstreamConnsPerSec >= 1 {
+			notes = append(notes, fmt.Sprintf("%s opened %.0f upstream connections/s", m.name, m.res.UpstreamConnsPerSec))
+		}
+	}
 	if len(notes) == 0 {
 		return "same calls, same answer size"
 	}

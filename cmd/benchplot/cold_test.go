@@ -75,8 +75,9 @@ func TestColdNotes(t *testing.T) {
 	require.Equal(t, "same calls, same answer size", coldNotes(same))
 
 	dedup := res(50, 3010)
+	dedup.UpstreamConnsPerSec = 734.8
 	row := coldRow{Floor: res(40, 3009), Ours: res(40, 3009), Apollo: &dedup}
-	require.Equal(t, "Apollo made 10.00 more upstream calls per request", coldNotes(row))
+	require.Equal(t, "Apollo made 10.00 more upstream calls per request; Apollo opened 735 upstream connections/s", coldNotes(row))
 
 	small := res(2, 1000)
 	row = coldRow{Floor: res(1, 900), Ours: res(2, 2000), Apollo: &small}
