@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -68,6 +69,9 @@ type coldRow struct {
 	Floor    loadtest.Result  `json:"floor"`
 	Ours     loadtest.Result  `json:"ours"`
 	Apollo   *loadtest.Result `json:"apollo,omitempty"`
+	// ApolloDiffers is set when Apollo's answer, decoded, is not the
+	// gateway's: then the two did not do the same work.
+	ApolloDiffers bool `json:"apollo_differs,omitempty"`
 }
 
 func runCold(ctx context.Context, o coldOptions) error {
@@ -305,6 +309,17 @@ func coldProtocol(ctx context.Context, o coldOptions, proto, dir, gw, lt, apollo
 			return nil, fmt.Errorf("%s: floor: %w", q.name, err)
 		}
 		row := coldRow{Query: q.name, Protocol: proto, Plan: plan}
+		if peer != nil {
+			theirs, _, err := postQuery(ctx, peer.url, q.query)
+			if err != nil {
+				floor.stop()
+				return nil, fmt.Errorf("%s: apollo: %w", q.name, err)
+			}
+			if row.ApolloDiffers, err = differ(answer, theirs); err != nil {
+				floor.stop()
+				return nil, fmt.Errorf("%s: %w", q.name, err)
+			}
+		}
 		measure := func(p *process) (loadtest.Result, error) {
 			return loadtest.Run(ctx, loadtest.Config{
 				URL: p.url, Query: q.query, Clients: o.clients, Duration: o.d, Warmup: o.warmup,
@@ -329,6 +344,16 @@ func coldProtocol(ctx context.Context, o coldOptions, proto, dir, gw, lt, apollo
 		rows = append(rows, row)
 	}
 	return rows, nil
+}
+
+// differ reports whether two GraphQL answers hold different JSON values
+// (formatting aside).
+func differ(a, b []byte) (bool, error) {
+	var va, vb any
+	if err := errors.Join(json.Unmarshal(a, &va), json.Unmarshal(b, &vb)); err != nil {
+		return false, fmt.Errorf("decoding the answers: %w", err)
+	}
+	return !reflect.DeepEqual(va, vb), nil
 }
 
 // recorder notes the upstream calls (data endpoints only) made while it is
@@ -460,19 +485,29 @@ func printCold(rows []coldRow, o coldOptions) {
 	fmt.Println("| query | protocol | floor CPU/request ms | ours | Apollo | ours/floor | Apollo/ours | req/s floor / ours / Apollo | p50 ms floor / ours / Apollo | errors | upstream calls/request floor / ours / Apollo | response bytes floor / ours / Apollo | notes |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rows {
-		a := loadtest.Result{UpstreamPerRequest: -1}
-		apolloCPU := "–"
-		if r.Apollo != nil {
-			a = *r.Apollo
-			apolloCPU = fmt.Sprintf("%.2f", cpuMS(a))
+		// three formats one figure of the floor, ours and Apollo; Apollo's
+		// is "–" when it was not run.
+		three := func(format string, f func(loadtest.Result) any) string {
+			a := "–"
+			if r.Apollo != nil {
+				a = fmt.Sprintf(format, f(*r.Apollo))
+			}
+			return fmt.Sprintf(format, f(r.Floor)) + " / " + fmt.Sprintf(format, f(r.Ours)) + " / " + a
 		}
-		fmt.Printf("| %s | %s | %.2f | %.2f | %s | %s | %s | %.0f / %.0f / %.0f | %s / %s / %s | %d / %d / %d | %.2f / %.2f / %.2f | %d / %d / %d | %s |\n",
+		apolloCPU, apolloRatio := "–", "–"
+		if r.Apollo != nil {
+			apolloCPU = fmt.Sprintf("%.2f", cpuMS(*r.Apollo))
+			apolloRatio = ratio(cpuMS(*r.Apollo), cpuMS(r.Ours))
+		}
+		fmt.Printf("| %s | %s | %.2f | %.2f | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			r.Query, r.Protocol, cpuMS(r.Floor), cpuMS(r.Ours), apolloCPU,
-			ratio(cpuMS(r.Ours), cpuMS(r.Floor)), ratio(cpuMS(a), cpuMS(r.Ours)),
-			r.Floor.RPS, r.Ours.RPS, a.RPS, ms(r.Floor.P50), ms(r.Ours.P50), ms(a.P50),
-			r.Floor.Errors, r.Ours.Errors, a.Errors,
-			r.Floor.UpstreamPerRequest, r.Ours.UpstreamPerRequest, a.UpstreamPerRequest,
-			r.Floor.RespBytes, r.Ours.RespBytes, a.RespBytes, coldNotes(r))
+			ratio(cpuMS(r.Ours), cpuMS(r.Floor)), apolloRatio,
+			three("%.0f", func(x loadtest.Result) any { return x.RPS }),
+			three("%s", func(x loadtest.Result) any { return ms(x.P50) }),
+			three("%d", func(x loadtest.Result) any { return x.Errors }),
+			three("%.2f", func(x loadtest.Result) any { return x.UpstreamPerRequest }),
+			three("%d", func(x loadtest.Result) any { return x.RespBytes }),
+			coldNotes(r))
 	}
 }
 
@@ -516,6 +551,9 @@ func coldNotes(r coldRow) string {
 			notes = append(notes, fmt.Sprintf("Apollo made %.2f more upstream calls per request", d))
 		} else if d < -0.05 {
 			notes = append(notes, fmt.Sprintf("Apollo made %.2f fewer upstream calls per request", -d))
+		}
+		if r.ApolloDiffers {
+			notes = append(notes, "Apollo's answer holds different data")
 		}
 		if !sameSize(r.Apollo.RespBytes, r.Ours.RespBytes) {
 			notes = append(notes, "Apollo's answer differs in size by more than 1%")

@@ -80,6 +80,17 @@ func TestColdNotes(t *testing.T) {
 	require.Equal(t, "Apollo made 10.00 more upstream calls per request; Apollo opened 735 upstream connections/s", coldNotes(row))
 
 	small := res(2, 1000)
-	row = coldRow{Floor: res(1, 900), Ours: res(2, 2000), Apollo: &small}
-	require.Equal(t, "floor and ours made different upstream calls; Apollo's answer differs in size by more than 1%; the floor's answer is not the gateway's size", coldNotes(row))
+	row = coldRow{Floor: res(1, 900), Ours: res(2, 2000), Apollo: &small, ApolloDiffers: true}
+	require.Equal(t, "floor and ours made different upstream calls; Apollo's answer holds different data; Apollo's answer differs in size by more than 1%; the floor's answer is not the gateway's size", coldNotes(row))
+}
+
+func TestDiffer(t *testing.T) {
+	d, err := differ([]byte(`{"data":{"a":[1,2]}}`), []byte("{\"data\": {\"a\": [1, 2]}}\n"))
+	require.NoError(t, err)
+	require.False(t, d, "formatting aside, the same")
+	d, err = differ([]byte(`{"data":{"a":[1,2]}}`), []byte(`{"data":{"a":[2,1]}}`))
+	require.NoError(t, err)
+	require.True(t, d)
+	_, err = differ([]byte(`{"data":`), []byte(`{}`))
+	require.Error(t, err)
 }
