@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
@@ -82,34 +79,10 @@ func (o *observability) close(ctx context.Context, log *slog.Logger) {
 	}
 }
 
-// upstreamTransport is the Covage client's own connection pool, so it
-// shares no connections or settings with the rest of the process. It
-// keeps as many connections idle as it may open (up.MaxConnsPerHost), so
-// steady load never closes a connection only to dial a new one; it counts
-// the connections it opens; it trusts up.RootCAs; and it resumes TLS
-// sessions and speaks HTTP/2 when Covage offers them.
+// upstreamTransport is the Covage client's own connection pool
+// (covage.NewTransport, which the load tools' floor builds too), counting
+// the connections it opens in gateway_upstream_connections_total.
 func upstreamTransport(up config.Upstream, m *telemetry.Metrics) *http.Transport {
-	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
-	return &http.Transport{
-		Proxy:       http.ProxyFromEnvironment,
-		DialContext: m.CountConnections(dialer.DialContext),
-		// A TLSClientConfig of our own turns off Go's automatic HTTP/2
-		// unless this is set.
-		ForceAttemptHTTP2: true,
-		TLSClientConfig: &tls.Config{
-			RootCAs:    up.RootCAs,
-			MinVersion: tls.VersionTLS12,
-			// Without a session cache every new connection is a full
-			// handshake; with it, a resumed one.
-			ClientSessionCache: tls.NewLRUClientSessionCache(0),
-		},
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		MaxConnsPerHost:       up.MaxConnsPerHost,
-		MaxIdleConnsPerHost:   up.MaxConnsPerHost,
-		// 0 is no total cap: the per-host caps bound it, and the gateway
-		// talks to two hosts at most (the API and the token endpoint).
-		MaxIdleConns:    0,
-		IdleConnTimeout: up.IdleConnTimeout,
-	}
+	pool := covage.Pool{MaxConnsPerHost: up.MaxConnsPerHost, IdleConnTimeout: up.IdleConnTimeout, RootCAs: up.RootCAs}
+	return covage.NewTransport(pool, func(dial covage.DialFunc) covage.DialFunc { return m.CountConnections(dial) })
 }

@@ -9,6 +9,11 @@
 //
 // Each gateway is a separate process so that its CPU time and peak RSS hold
 // the gateway alone: not the demo upstream, not the load driver.
+//
+// With -cold it prints the cold-path table instead (cold.go): the floor,
+// this gateway and the Apollo peer, side by side, over HTTP and HTTPS:
+//
+//	go run ./cmd/benchplot -cold -apollo ../shared/peers/apollo > /tmp/cold.md
 package main
 
 import (
@@ -104,11 +109,26 @@ func run(ctx context.Context) error {
 		scaling  = flag.Bool("scaling", true, "run the scaling scenarios and draw the plot")
 		floor    = flag.String("serve-floor", "", "internal: serve the net/http floor on this address (benchplot runs itself with it)")
 		https    = flag.Bool("https", false, "serve the demo upstream over HTTPS and HTTP/2, with a certificate made per scenario that the gateway trusts through COVAGE_CA_FILE")
+		cold     = flag.Bool("cold", false, "measure the cold path instead (issue 16): for each query, over HTTP and HTTPS, the floor, this gateway and (with -apollo) the Apollo peer against the same upstream, and print the cold table")
+		apollo   = flag.String("apollo", "", "with -cold: the Apollo Server peer's directory (e.g. ../shared/peers/apollo), copied and installed with npm ci")
+		gateway  = flag.String("gateway", "", "with -cold: measure this prebuilt gateway binary instead of building this tree")
+		warmup   = flag.Int("warmup", 5, "with -cold: unmeasured requests per client before each measurement")
+		protos   = flag.String("protocols", "http,https", "with -cold: the upstream's protocols, comma-separated")
 		baseline = flag.String("baseline", "", "a gateway binary built from an earlier commit: each main scenario also runs against it, right after the current build, and a before/after table is printed")
 	)
 	flag.Parse()
 	if *floor != "" {
 		return serveFloor(ctx, *floor)
+	}
+	if *cold {
+		d := *duration
+		if !flagSet("d") {
+			d = 6 * time.Second // the whole cold table in about 5 minutes
+		}
+		return runCold(ctx, coldOptions{
+			gateway: *gateway, apollo: *apollo, d: d, clients: *clients, warmup: *warmup,
+			only: *only, jsonPath: *jsonPath, protos: strings.Split(*protos, ","),
+		})
 	}
 
 	dir, err := os.MkdirTemp("", "benchplot")
@@ -208,6 +228,13 @@ func run(ctx context.Context) error {
 		return os.WriteFile(*jsonPath, b, 0o644)
 	}
 	return nil
+}
+
+// flagSet reports whether the flag was given on the command line.
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func splitEnv(s string) []string {

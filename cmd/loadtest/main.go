@@ -13,6 +13,15 @@
 //
 //	go run ./cmd/loadtest -serve-demo 127.0.0.1:9090 -demo-size 500,2000,50 -demo-latency 20ms
 //
+// With -serve-floor it serves the floor of the cold path instead
+// (loadtest.Floor): per GraphQL request, the upstream GETs of a plan (JSON,
+// -floor-plan) over the gateway's own connection pool, built from the
+// gateway's settings in the environment, then the answer in -floor-answer.
+// cmd/benchplot -cold records the plan and the answer from the gateway:
+//
+//	COVAGE_API_URL=http://127.0.0.1:9090 COVAGE_API_TOKEN=t go run ./cmd/loadtest \
+//	    -serve-floor 127.0.0.1:8090 -floor-plan plan.json -floor-answer answer.json
+//
 // With -demo-tls the demo serves HTTPS and HTTP/2 with a certificate made
 // at start and written to -demo-cert, which the gateway then trusts through
 // COVAGE_CA_FILE and the load driver through its own -demo-cert:
@@ -61,6 +70,10 @@ func run(ctx context.Context, args []string) error {
 		latency  = fs.Duration("demo-latency", 0, "with -serve-demo: latency of every upstream answer")
 		upstream = fs.String("upstream-stats", "", "the demo upstream's stats URL, e.g. http://127.0.0.1:9090/_demo/stats")
 		demoTLS  = fs.Bool("demo-tls", false, "with -serve-demo: serve HTTPS and HTTP/2 with a certificate made at start (needs -demo-cert)")
+		floor    = fs.String("serve-floor", "", "serve the cold path's floor on this address instead of driving load (upstream settings from the gateway's environment variables)")
+		plan     = fs.String("floor-plan", "", "with -serve-floor: the upstream GETs of one request, as JSON {\"stages\":[{\"paths\":[…],\"concurrency\":n}]}")
+		answer   = fs.String("floor-answer", "", "with -serve-floor: the answer to write, the gateway's recorded one")
+		ctype    = fs.String("floor-content-type", "application/json", "with -serve-floor: the answer's Content-Type")
 		demoCert = fs.String("demo-cert", "", "the demo's certificate (PEM): with -serve-demo -demo-tls, written there; otherwise trusted for -url and -upstream-stats")
 	)
 	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080/query", "the gateway's GraphQL endpoint")
@@ -73,6 +86,9 @@ func run(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.Every, "every", 0, "pace each client: one request every this long (e.g. 100ms), instead of back to back")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *floor != "" {
+		return serveFloor(ctx, *floor, *plan, *answer, *ctype)
 	}
 	if *serve != "" {
 		return serveDemo(ctx, *serve, *size, *latency, *demoTLS, *demoCert)
