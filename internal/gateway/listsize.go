@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"sync"
+	"weak"
 
 	"github.com/covage/gateway/graph"
 	"github.com/covage/gateway/internal/cache"
@@ -27,9 +28,16 @@ type cachedSizes struct {
 	averages map[averageKey]int
 }
 
+// averageKey names the two lists an average was computed from by weak
+// pointers to their first elements: a strong one would keep each list
+// alive as long as its average is remembered, and with the cache off every
+// request fetches lists of its own (up to maxAverages of them, megabytes
+// each, were held that way). A weak pointer never equals one made for
+// another object, even one later allocated at the same address.
 type averageKey struct {
 	relation         string
-	parents, kids    any // the first element of each list, as identity
+	parents          weak.Pointer[domain.Project]
+	kids             weak.Pointer[domain.Enni]
 	nParents, nChild int
 }
 
@@ -139,10 +147,10 @@ func (s *cachedSizes) average(ctx context.Context, relation string, count func([
 	}
 	key := averageKey{relation: relation, nParents: len(ps), nChild: len(es)}
 	if len(ps) > 0 {
-		key.parents = ps[0]
+		key.parents = weak.Make(ps[0])
 	}
 	if len(es) > 0 {
-		key.kids = es[0]
+		key.kids = weak.Make(es[0])
 	}
 	s.mu.Lock()
 	n, hit := s.averages[key]

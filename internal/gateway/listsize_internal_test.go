@@ -3,8 +3,10 @@ package gateway
 import (
 	"context"
 	"net/http/httptest"
+	"runtime"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/stretchr/testify/require"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/covage/gateway/internal/covage"
 	"github.com/covage/gateway/internal/demo"
 	"github.com/covage/gateway/internal/domain"
+	"github.com/covage/gateway/internal/loaders"
 )
 
 // TestListSizesFromTheSharedCache checks the estimates the cost limit
@@ -64,3 +67,36 @@ func TestListSizesFromTheSharedCache(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// TestRememberedAveragesKeepNoList checks that the averages the cost
+// estimate remembers do not keep the lists they were computed from alive.
+// With the cache off every request fetches lists of its own; a remembered
+// average that held them kept hundreds of requests' lists in memory.
+func TestRememberedAveragesKeepNoList(t *testing.T) {
+	up := httptest.NewServer(demo.New(demo.Generate(50, 200, 5)))
+	t.Cleanup(up.Close)
+	client, err := covage.New(covage.Config{BaseURL: up.URL})
+	require.NoError(t, err)
+	sizes := listSizes(nil) // no shared cache: lists come from the request
+
+	// request estimates from one request's lists and returns weak
+	// pointers to them, so that the test holds nothing that keeps them.
+	request := func() (weak.Pointer[domain.Project], weak.Pointer[domain.Enni]) {
+		l := loaders.New(client, loaders.Config{})
+		ctx := loaders.WithLoaders(context.Background(), l)
+		ps, err := l.Projects(ctx, domain.ProjectFilter{})
+		require.NoError(t, err)
+		es, err := l.Ennis(ctx, domain.EnniFilter{})
+		require.NoError(t, err)
+		n, ok := sizes["Project.ennis"](ctx, nil)
+		require.True(t, ok, "the request's own lists give the average")
+		require.Equal(t, 40, n, "200 doors over 5 clients")
+		return weak.Make(ps[0]), weak.Make(es[0])
+	}
+	p, e := request()
+	runtime.GC()
+	runtime.GC()
+	require.Nil(t, p.Value(), "a remembered average keeps the request's projects alive")
+	require.Nil(t, e.Value(), "a remembered average keeps the request's doors alive")
+	runtime.KeepAlive(sizes) // the estimators, and what they remember, live on
+}
