@@ -94,19 +94,8 @@ func TestRememberedAveragesKeepNoList(t *testing.T) {
 		return weak.Make(ps[0]), weak.Make(es[0])
 	}
 	p, e := request()
-	// The HTTP transport's goroutines can hold the last request's context
-	// (and through it the request's loaders and lists) until they are next
-	// scheduled: with the whole package running under -race, two
-	// collections in a row failed this test 2 times in 20. So collect, and
-	// let other goroutines run, a bounded number of times; what a
-	// remembered average holds is never released this way.
-	for range 50 {
-		runtime.GC()
-		if p.Value() == nil && e.Value() == nil {
-			break
-		}
-		runtime.Gosched()
-	}
+	runtime.GC()
+	runtime.GC()
 	require.Nil(t, p.Value(), "a remembered average keeps the request's projects alive")
 	require.Nil(t, e.Value(), "a remembered average keeps the request's doors alive")
 	runtime.KeepAlive(sizes) // the estimators, and what they remember, live on
