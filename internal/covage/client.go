@@ -122,6 +122,8 @@ type Client struct {
 
 	drift      sync.Map // kind+"\x00"+value -> struct{}
 	driftCount atomic.Int64
+
+	sizes listSizes // listsize.go
 }
 
 // New validates cfg and builds a Client.
@@ -479,7 +481,11 @@ func drain(body io.ReadCloser, limit int64) {
 
 // fetchList reads every page of a list endpoint into raw records.
 func fetchList[T listItem](ctx context.Context, c *Client, endpoint, rawURL, listKey string) ([]T, error) {
+	first := rawURL
 	var items []T
+	if n := c.sizes.capacity(first); n > 0 {
+		items = make([]T, 0, n)
+	}
 	for page := 1; ; page++ {
 		var next string
 		var from *url.URL
@@ -494,6 +500,7 @@ func fetchList[T listItem](ctx context.Context, c *Client, endpoint, rawURL, lis
 			return nil, err
 		}
 		if next == "" {
+			c.sizes.remember(first, len(items))
 			return items, nil
 		}
 		if page >= c.maxPages {

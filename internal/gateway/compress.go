@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 
@@ -105,18 +104,19 @@ func reuseEncoded(w io.Writer, encoding string, open func(io.Writer) compressor)
 // replay writes an encoding kept earlier instead of compressing again.
 type replay struct {
 	w    io.Writer
-	body []byte
+	body encodedBody
 }
 
 func (r *replay) Write(p []byte) (int, error) { return len(p), nil }
 func (r *replay) Flush() error                { return nil }
 func (r *replay) Close() error {
-	_, err := r.w.Write(r.body)
+	_, err := r.body.WriteTo(r.w)
 	return err
 }
 
 // recorder compresses as usual into a tee, and gives the response cache
-// the tee's copy when the body is complete.
+// the tee's copy when the body is complete: the copy itself, not a copy of
+// it.
 type recorder struct {
 	compressor
 	sink     *tee
@@ -127,7 +127,7 @@ type recorder struct {
 func (r *recorder) Close() error {
 	err := r.compressor.Close()
 	if err == nil && !r.sink.failed {
-		r.st.rc.keepEncoded(r.st.cached, r.encoding, bytes.Clone(r.sink.out.Bytes()))
+		r.st.rc.keepEncoded(r.st.cached, r.encoding, r.sink.out)
 	}
 	return err
 }
@@ -135,7 +135,7 @@ func (r *recorder) Close() error {
 // tee is where a recorder's compressor writes: the client, and a copy.
 type tee struct {
 	w      io.Writer
-	out    bytes.Buffer
+	out    encodedBody
 	failed bool
 }
 

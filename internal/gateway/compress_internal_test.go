@@ -41,7 +41,7 @@ func TestWarmAnswersAreCompressedOnce(t *testing.T) {
 	var opened int
 	first := send(&opened)
 	require.Equal(t, 1, opened)
-	require.Equal(t, first, rc.encoded(entry, encodingGzip), "the encoding sent is kept")
+	require.Equal(t, first, bytes.Join(rc.encoded(entry, encodingGzip), nil), "the encoding sent is kept")
 	require.Nil(t, rc.encoded(entry, encodingZstd))
 	require.Equal(t, entry.size(), rc.bytes, "and counted in the cache's bytes")
 

@@ -54,12 +54,12 @@ type cachedResponse struct {
 	// gzip and zstd are the body as sent with each encoding, kept the first
 	// time one is sent (compress.go), so that a warm answer is never
 	// compressed twice; guarded by responseCache.mu.
-	gzip, zstd []byte
+	gzip, zstd encodedBody
 }
 
 // size is the memory the entry holds: the capacity of its data and of
 // its encodings, not their lengths.
-func (r *cachedResponse) size() int64 { return int64(cap(r.data) + cap(r.gzip) + cap(r.zstd)) }
+func (r *cachedResponse) size() int64 { return int64(cap(r.data) + r.gzip.size() + r.zstd.size()) }
 
 // keepable returns data as the cache should hold it: gqlgen's response
 // buffer has grown by doubling (and the fast path sizes it for the largest
@@ -173,7 +173,7 @@ func (rc *responseCache) event(result string) {
 }
 
 // encoded returns the body of e as sent with encoding, if kept.
-func (rc *responseCache) encoded(e *cachedResponse, encoding string) []byte {
+func (rc *responseCache) encoded(e *cachedResponse, encoding string) encodedBody {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	if encoding == encodingGzip {
@@ -183,14 +183,14 @@ func (rc *responseCache) encoded(e *cachedResponse, encoding string) []byte {
 }
 
 // keepEncoded keeps the body of e as sent with encoding, counted in the
-// cache's bytes, while e is still cached.
-func (rc *responseCache) keepEncoded(e *cachedResponse, encoding string, body []byte) {
+// cache's bytes, while e is still cached. The body is kept as it is, not
+// copied: nothing writes to it afterwards.
+func (rc *responseCache) keepEncoded(e *cachedResponse, encoding string, body encodedBody) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	if !rc.lru.Contains(e.key) {
 		return
 	}
-	body = keepable(body)
 	switch {
 	case encoding == encodingGzip && e.gzip == nil:
 		e.gzip = body
@@ -199,7 +199,7 @@ func (rc *responseCache) keepEncoded(e *cachedResponse, encoding string, body []
 	default:
 		return
 	}
-	rc.bytes += int64(cap(body))
+	rc.bytes += int64(body.size())
 	for rc.bytes > rc.cfg.MaxBytes {
 		rc.lru.RemoveOldest()
 	}

@@ -320,6 +320,10 @@ type rendered[T any] struct {
 	// size, when known, is how many bytes the same selection took last
 	// time: the buffer grows once to fit rather than doubling its way up
 	// (a 500 KB answer otherwise allocates and copies about 1 MB more).
+	// The room left for growth is a sixteenth: the buffer is the one copy
+	// of the answer, which the response cache keeps as it is only while
+	// its spare capacity is under an eighth (internal/gateway/respcache.go);
+	// more, and every answer kept would be copied once more.
 	size *atomic.Int64
 	stop func(int) bool
 }
@@ -330,7 +334,7 @@ func (r *rendered[T]) MarshalGQL(w io.Writer) {
 		start := b.Len()
 		if r.size != nil {
 			n := r.size.Load()
-			b.Grow(int(n + n/8))
+			b.Grow(int(n + n/16))
 		}
 		if r.plan.write(b, r.list, r.loaded, r.stop); r.size != nil {
 			r.size.Store(int64(b.Len() - start))
