@@ -21,6 +21,7 @@ import (
 	"github.com/covage/gateway/internal/covage"
 	"github.com/covage/gateway/internal/demo"
 	"github.com/covage/gateway/internal/gateway"
+	"github.com/covage/gateway/internal/gcheadroom"
 	"github.com/covage/gateway/internal/health"
 	"github.com/covage/gateway/internal/loaders"
 	"github.com/covage/gateway/internal/telemetry"
@@ -58,6 +59,11 @@ func run(ctx context.Context, getenv func(string) string, listen listenFunc) err
 	}
 	log := slog.New(telemetry.LogHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})))
 	slog.SetDefault(log)
+
+	// GOGC, when set, is the operator's own choice.
+	if getenv("GOGC") == "" {
+		defer gcheadroom.Start(uint64(cfg.Perf.GCHeadroomMB) << 20)()
+	}
 
 	demoMode := cfg.Demo()
 	if demoMode {

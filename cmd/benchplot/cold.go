@@ -59,6 +59,9 @@ type coldOptions struct {
 	only     string
 	jsonPath string
 	protos   []string
+	// gatewayEnv is added to the gateway's environment only (-gateway-env),
+	// e.g. GOGC=400: a setting of ours, not of the floor's program.
+	gatewayEnv []string
 }
 
 // coldRow is one query over one protocol, measured three ways.
@@ -268,7 +271,7 @@ func coldProtocol(ctx context.Context, o coldOptions, proto, dir, gw, lt, apollo
 	upURL := scheme + "://" + ln.Addr().String()
 	env = append(env, "COVAGE_API_URL="+upURL)
 
-	ours, err := start(ctx, "", env, gw)
+	ours, err := start(ctx, "", append(slices.Clone(env), o.gatewayEnv...), gw)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}

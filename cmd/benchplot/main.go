@@ -105,7 +105,7 @@ func run(ctx context.Context) error {
 		pngPath  = flag.String("png", "docs/scaling.png", "where to write the scaling plot")
 		jsonPath = flag.String("json", "", "also write every result as JSON here")
 		only     = flag.String("only", "", "run only the scenarios whose name contains this")
-		gwEnv    = flag.String("gateway-env", "", "extra KEY=VALUE settings for the gateway, comma-separated (e.g. GOMEMLIMIT=40MiB)")
+		gwEnv    = flag.String("gateway-env", "", "extra KEY=VALUE settings for the gateway, comma-separated (e.g. GOMEMLIMIT=40MiB); with -cold, for the gateway only, not the floor")
 		scaling  = flag.Bool("scaling", true, "run the scaling scenarios and draw the plot")
 		floor    = flag.String("serve-floor", "", "internal: serve the net/http floor on this address (benchplot runs itself with it)")
 		https    = flag.Bool("https", false, "serve the demo upstream over HTTPS and HTTP/2, with a certificate made per scenario that the gateway trusts through COVAGE_CA_FILE")
@@ -128,6 +128,7 @@ func run(ctx context.Context) error {
 		return runCold(ctx, coldOptions{
 			gateway: *gateway, apollo: *apollo, d: d, clients: *clients, warmup: *warmup,
 			only: *only, jsonPath: *jsonPath, protos: strings.Split(*protos, ","),
+			gatewayEnv: splitEnv(*gwEnv),
 		})
 	}
 

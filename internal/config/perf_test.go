@@ -24,6 +24,10 @@ func TestPerf(t *testing.T) {
 		{"demo over TLS", map[string]string{"DEMO_TLS": "true"}, Perf{DemoTLS: true}, ""},
 		{"bad demo TLS", map[string]string{"DEMO_TLS": "yes please"}, Perf{}, "DEMO_TLS"},
 		{"bad pprof", map[string]string{"PPROF": "maybe"}, Perf{}, "PPROF"},
+		{"gc headroom off", map[string]string{"GC_HEADROOM_MB": "0"}, Perf{}, ""},
+		{"gc headroom", map[string]string{"GC_HEADROOM_MB": "256"}, Perf{GCHeadroomMB: 256}, ""},
+		{"negative gc headroom", map[string]string{"GC_HEADROOM_MB": "-1"}, Perf{}, "GC_HEADROOM_MB"},
+		{"gc headroom past 64 GiB", map[string]string{"GC_HEADROOM_MB": "65537"}, Perf{}, "GC_HEADROOM_MB"},
 		{"demo settings against Covage", map[string]string{"COVAGE_API_URL": "https://api.example", "DEMO_LATENCY": "20ms"}, Perf{}, "demo mode"},
 	}
 	for _, tc := range cases {
@@ -34,7 +38,11 @@ func TestPerf(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			require.Equal(t, tc.want, c.Perf)
+			want := tc.want
+			if _, set := tc.env["GC_HEADROOM_MB"]; !set {
+				want.GCHeadroomMB = DefaultGCHeadroomMB
+			}
+			require.Equal(t, want, c.Perf)
 			require.Equal(t, tc.want.DemoSize.Generated(), c.Perf.DemoSize.Generated())
 		})
 	}
