@@ -31,9 +31,9 @@ type Perf struct {
 
 // DefaultGCHeadroomMB is GC_HEADROOM_MB's default, from a sweep of 0, 16,
 // 32 and 64 on the cold-path benchmark (BENCHMARKS.md, "Cold path"): 64
-// cut the CPU of an executed request by 26-34 % (filtered doors 1.97 to
+// cut the CPU of an executed request by 25-35 % (filtered doors 1.97 to
 // 1.32 ms, projects{ennis} 5.08 to 3.47 ms, a 10,000-door answer 22.9 to
-// 17.0 ms) for 45-75 MB more peak RSS, still well under the Apollo peer's.
+// 17.0 ms) for 40-75 MB more peak RSS, still well under the Apollo peer's.
 const DefaultGCHeadroomMB = 64
 
 // DemoSize is the shape of a generated demo dataset.
