@@ -61,8 +61,8 @@ type tuner struct {
 	onTune   func(percent int) // tests: called after each adjustment
 }
 
-// Start keeps the headroom until the returned stop is called, which
-// restores the GC percentage found at Start. A headroom of 0 does nothing.
+// Start keeps the headroom until the returned stop is called (once or
+// more), which restores the GC percentage found at Start. A headroom of 0 does nothing.
 // The tuning is process-wide: a second Start while one runs does nothing
 // either.
 func Start(headroom uint64) (stop func()) {
@@ -88,6 +88,9 @@ func start(headroom uint64, onTune func(int)) (stop func()) {
 	return func() {
 		mu.Lock()
 		defer mu.Unlock()
+		if t.stopped {
+			return
+		}
 		t.stopped = true
 		running = nil
 		debug.SetGCPercent(t.previous)
@@ -102,19 +105,19 @@ type sentinel struct {
 	_    [16]byte
 }
 
-// arm asks to be called back after the next collection.
+// arm asks to be called back after the next collection. The callback
+// arms the next one before it tunes, so that a collection that follows
+// the tuning always finds a sentinel to free.
 func (t *tuner) arm() {
 	s := &sentinel{}
 	runtime.AddCleanup(s, func(t *tuner) {
 		mu.Lock()
-		stopped := t.stopped
-		if !stopped {
-			t.tune()
+		defer mu.Unlock()
+		if t.stopped {
+			return
 		}
-		mu.Unlock()
-		if !stopped {
-			t.arm()
-		}
+		t.arm()
+		t.tune()
 	}, t)
 }
 

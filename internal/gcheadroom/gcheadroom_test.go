@@ -51,6 +51,7 @@ func TestStartTunesAfterEveryCollection(t *testing.T) {
 		default:
 		}
 	})
+	t.Cleanup(stop) // a failure must not leave the tuning running for the next test
 	wait := func() int {
 		select {
 		case p := <-tuned:
@@ -82,6 +83,7 @@ func TestStartTunesAfterEveryCollection(t *testing.T) {
 func TestZeroHeadroomDoesNothing(t *testing.T) {
 	before := currentPercent()
 	stop := Start(0)
+	t.Cleanup(stop)
 	require.Nil(t, running)
 	runtime.GC()
 	require.Equal(t, before, currentPercent())
