@@ -151,6 +151,7 @@ func run(ctx context.Context, getenv func(string) string, listen listenFunc) err
 			MaxBytes: int64(cfg.Resilience.ResponseCacheMB) << 20,
 			OnEvent:  func(result string) { obs.metrics.CacheEvent("response", result) },
 		},
+		StreamMinBytes: int64(cfg.Perf.StreamMinKB) << 10,
 	}
 	if opts.PassThrough {
 		opts.VerifyBearer = client.VerifyBearer

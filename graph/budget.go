@@ -101,8 +101,19 @@ func (rb ResponseBudget) Responses(ctx context.Context, next graphql.ResponseHan
 	// item, through the same check.
 	resp := next(plan.WithStop(context.WithValue(ctx, budgetKey{}, b), b.exceeded))
 	if resp == nil || (!b.over.Load() && int64(len(resp.Data)) <= b.max) {
+		// Streamed lists are measured when the transport replays them,
+		// before the first byte is sent; past the limit it sends this
+		// answer's refusal instead.
+		if s := plan.StreamsOf(ctx); s.Len() > 0 {
+			s.Limit, s.Over = b.max, b.tooLarge()
+		}
 		return resp
 	}
+	return b.tooLarge()
+}
+
+// tooLarge is the answer that replaces one over the limit.
+func (b *budget) tooLarge() *graphql.Response {
 	return &graphql.Response{Errors: gqlerror.List{{
 		Message:    fmt.Sprintf("the answer is larger than the response limit of %d bytes; ask for fewer fields or a filtered list", b.max),
 		Extensions: map[string]any{"code": CodeResponseTooLarge},

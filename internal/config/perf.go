@@ -27,7 +27,17 @@ type Perf struct {
 	// in MiB (GC_HEADROOM_MB, default DefaultGCHeadroomMB; 0 leaves Go's
 	// GOGC=100). It applies only when GOGC is not set (internal/gcheadroom).
 	GCHeadroomMB int
+	// StreamMinKB streams a list expected to take at least this many KiB
+	// to the client instead of holding the answer whole (STREAM_MIN_KB,
+	// default DefaultStreamMinKB; 0 never streams). An answer the response
+	// cache could keep is not streamed.
+	StreamMinKB int
 }
+
+// DefaultStreamMinKB is STREAM_MIN_KB's default: a list of 1 MiB or more
+// is streamed. Below that, holding the answer costs little memory, and
+// streaming writes the list twice (once to measure it).
+const DefaultStreamMinKB = 1024
 
 // DefaultGCHeadroomMB is GC_HEADROOM_MB's default, from a sweep of 0, 16,
 // 32 and 64 on the cold-path benchmark (BENCHMARKS.md, "Cold path"): 64
@@ -56,6 +66,7 @@ func (p *parser) perf(demo bool) Perf {
 		DemoTLS:     p.bool("DEMO_TLS", false),
 
 		GCHeadroomMB: p.int("GC_HEADROOM_MB", DefaultGCHeadroomMB, 0, 1<<16),
+		StreamMinKB:  p.int("STREAM_MIN_KB", DefaultStreamMinKB, 0, 1<<30),
 	}
 	if !demo && (f.DemoSize.Generated() || f.DemoLatency > 0 || f.DemoTLS) {
 		p.fail("DEMO_DATA_SIZE, DEMO_LATENCY and DEMO_TLS shape the built-in demo upstream: unset them, or unset COVAGE_API_URL for demo mode")

@@ -28,6 +28,9 @@ func TestPerf(t *testing.T) {
 		{"gc headroom", map[string]string{"GC_HEADROOM_MB": "256"}, Perf{GCHeadroomMB: 256}, ""},
 		{"negative gc headroom", map[string]string{"GC_HEADROOM_MB": "-1"}, Perf{}, "GC_HEADROOM_MB"},
 		{"gc headroom past 64 GiB", map[string]string{"GC_HEADROOM_MB": "65537"}, Perf{}, "GC_HEADROOM_MB"},
+		{"streaming off", map[string]string{"STREAM_MIN_KB": "0"}, Perf{}, ""},
+		{"streaming from 64 KiB", map[string]string{"STREAM_MIN_KB": "64"}, Perf{StreamMinKB: 64}, ""},
+		{"negative stream size", map[string]string{"STREAM_MIN_KB": "-1"}, Perf{}, "STREAM_MIN_KB"},
 		{"demo settings against Covage", map[string]string{"COVAGE_API_URL": "https://api.example", "DEMO_LATENCY": "20ms"}, Perf{}, "demo mode"},
 	}
 	for _, tc := range cases {
@@ -41,6 +44,9 @@ func TestPerf(t *testing.T) {
 			want := tc.want
 			if _, set := tc.env["GC_HEADROOM_MB"]; !set {
 				want.GCHeadroomMB = DefaultGCHeadroomMB
+			}
+			if _, set := tc.env["STREAM_MIN_KB"]; !set {
+				want.StreamMinKB = DefaultStreamMinKB
 			}
 			require.Equal(t, want, c.Perf)
 			require.Equal(t, tc.want.DemoSize.Generated(), c.Perf.DemoSize.Generated())

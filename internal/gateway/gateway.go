@@ -45,6 +45,13 @@ type Options struct {
 	// ResponseCache keeps whole answers (respcache.go). It needs the shared
 	// cache: it is on only when Upstream is a *cache.Cache.
 	ResponseCache ResponseCache
+	// StreamMinBytes streams a list the fast path expects to take at least
+	// this many bytes, from the size the same selection took last time:
+	// it is written straight to the client rather than held whole
+	// (internal/plan/streams.go). While the response cache is on, an answer
+	// it could keep (an eighth of its size) is never streamed. 0 streams
+	// nothing.
+	StreamMinBytes int64
 	// PassThrough forwards each caller's Authorization bearer token to
 	// Covage instead of the upstream client's own credential; a request
 	// without one gets UNAUTHENTICATED (HTTP 401) before any upstream call.
@@ -104,7 +111,7 @@ func New(opts Options) http.Handler {
 	// is compressed and varies on Accept-Encoding (compress.go,
 	// httpcaching.go).
 	comp := newCompression()
-	mux.Handle("/query", deliverQuery(opts.PassThrough || opts.CallerSpecific, comp, opts.observe(guardHTTP(opts.Security, opts.Logger, query))))
+	mux.Handle("/query", deliverQuery(opts.PassThrough || opts.CallerSpecific, opts.streamMin(), comp, opts.observe(guardHTTP(opts.Security, opts.Logger, query))))
 	if !opts.Security.DisablePlayground {
 		mountPlayground(mux, comp.plain)
 	}

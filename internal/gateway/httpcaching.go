@@ -14,6 +14,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/covage/gateway/internal/cache"
+	"github.com/covage/gateway/internal/plan"
 )
 
 // HTTP caching for clients and CDNs. Every GraphQL answer on /query carries
@@ -42,6 +43,9 @@ type delivery struct {
 	// from or was stored as, when there is one.
 	rc     *responseCache
 	cached *cachedResponse
+	// streams takes the large lists written at delivery rather than in
+	// gqlgen's buffer (internal/plan/streams.go).
+	streams plan.Streams
 }
 
 type deliveryKey struct{}
@@ -52,30 +56,52 @@ func deliveryOf(ctx context.Context) *delivery {
 }
 
 // deliverQuery gives each /query request its delivery state and the
-// compression that reuses the response cache's encodings.
-func deliverQuery(callerSpecific bool, comp compression, next http.Handler) http.Handler {
+// compression that reuses the response cache's encodings. A list expected
+// to take at least streamMin bytes is streamed (0: none is).
+func deliverQuery(callerSpecific bool, streamMin int64, comp compression, next http.Handler) http.Handler {
 	gz := comp.query(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		st := &delivery{callerSpecific: callerSpecific}
+		st := &delivery{callerSpecific: callerSpecific, streams: plan.Streams{Min: streamMin}}
 		gz.ServeHTTP(&deliveryWriter{ResponseWriter: w, st: st}, r.WithContext(context.WithValue(r.Context(), deliveryKey{}, st)))
 	})
 }
 
-// withReads records, for the answer's Cache-Control, the shared-cache
-// entries the request reads.
-func withReads(ctx context.Context) context.Context {
+// streamMin is the least size of a streamed list: an answer the response
+// cache could keep is built whole, so that it can be kept.
+func (o Options) streamMin() int64 {
+	if o.StreamMinBytes <= 0 {
+		return 0
+	}
+	if _, ok := o.Upstream.(*cache.Cache); ok && o.ResponseCache.MaxBytes > 0 {
+		return max(o.StreamMinBytes, o.ResponseCache.MaxBytes/8+1)
+	}
+	return o.StreamMinBytes
+}
+
+// withDelivery returns the context an operation executes in: it records,
+// for the answer's Cache-Control, the shared-cache entries the request
+// reads, and lets the fast path stream large lists, which deliver then
+// writes.
+func withDelivery(ctx context.Context) context.Context {
 	st := deliveryOf(ctx)
 	if st == nil {
 		return ctx
 	}
 	ctx, st.reads = cache.WithReads(ctx)
-	return ctx
+	return plan.WithStreams(ctx, &st.streams)
 }
 
 // deliver writes a GraphQL answer with its caching headers, or 304 when
 // the client holds it already.
 func deliver(w http.ResponseWriter, r *http.Request, status int, resp *graphql.Response, query bool) {
 	st := deliveryOf(r.Context())
+	var streams *plan.Streams
+	if st != nil {
+		streams = &st.streams
+	}
+	// Measured first: an answer whose streamed lists pass the response
+	// limit is replaced by its refusal, which is not cacheable.
+	resp, body := bodyOf(resp, streams)
 	h := w.Header()
 	h.Add("Vary", "Accept")
 	if st != nil && st.callerSpecific {
@@ -85,7 +111,7 @@ func deliver(w http.ResponseWriter, r *http.Request, status int, resp *graphql.R
 	clean := status == http.StatusOK && query && resp != nil && len(resp.Errors) == 0 && resp.Extensions["stale"] == nil
 	if !clean || st == nil {
 		h.Set("Cache-Control", "no-store")
-		writeJSON(w, status, resp, etagOf)
+		body.write(w, status, body.etag(etagOf))
 		return
 	}
 	var fresh int64
@@ -105,20 +131,16 @@ func deliver(w http.ResponseWriter, r *http.Request, status int, resp *graphql.R
 	}
 	if r.Method == http.MethodGet {
 		if inm := r.Header.Get("If-None-Match"); inm != "" {
-			head, tail, err := frame(resp)
-			if err == nil {
-				tag := etag(head, resp.Data, tail)
-				if matched, ok := etagMatches(inm, tag); ok {
-					// The 304 names the representation the client holds,
-					// encoding suffix included.
-					h.Set("ETag", matched)
-					w.WriteHeader(http.StatusNotModified)
-					return
-				}
+			if matched, ok := etagMatches(inm, body.etag(etag)); ok {
+				// The 304 names the representation the client holds,
+				// encoding suffix included.
+				h.Set("ETag", matched)
+				w.WriteHeader(http.StatusNotModified)
+				return
 			}
 		}
 	}
-	writeJSON(w, status, resp, etag)
+	body.write(w, status, body.etag(etag))
 }
 
 // etagOf is the strong ETag of a JSON body given in parts: its length and
@@ -127,15 +149,30 @@ func deliver(w http.ResponseWriter, r *http.Request, status int, resp *graphql.R
 // between two versions of one answer), and xxHash costs a tenth of
 // SHA-256 on a 500 kB answer. It is the same on every replica.
 func etagOf(parts ...[]byte) string {
-	h := xxhash.New()
-	n := 0
+	t := newTagger()
 	for _, p := range parts {
-		_, _ = h.Write(p)
-		n += len(p)
+		t.write(p)
 	}
+	return t.tag()
+}
+
+// tagger computes etagOf over a body written to it piece by piece.
+type tagger struct {
+	h *xxhash.Digest
+	n int
+}
+
+func newTagger() tagger { return tagger{h: xxhash.New()} }
+
+func (t *tagger) write(p []byte) {
+	_, _ = t.h.Write(p)
+	t.n += len(p)
+}
+
+func (t *tagger) tag() string {
 	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], h.Sum64())
-	return `"` + strconv.Itoa(n) + "-" + base64.RawURLEncoding.EncodeToString(b[:]) + `"`
+	binary.BigEndian.PutUint64(b[:], t.h.Sum64())
+	return `"` + strconv.Itoa(t.n) + "-" + base64.RawURLEncoding.EncodeToString(b[:]) + `"`
 }
 
 // etagMatches reports whether an If-None-Match list names tag, and which

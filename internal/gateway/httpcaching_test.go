@@ -150,14 +150,16 @@ type responseEvents struct{ hits, misses atomic.Int64 }
 
 func (r *responseEvents) option() option {
 	return withGateway(func(o *gateway.Options) {
-		o.ResponseCache = gateway.ResponseCache{MaxBytes: 32 << 20, OnEvent: func(result string) {
-			if result == "hit" {
-				r.hits.Add(1)
-			} else {
-				r.misses.Add(1)
-			}
-		}}
+		o.ResponseCache = gateway.ResponseCache{MaxBytes: 32 << 20, OnEvent: r.event}
 	})
+}
+
+func (r *responseEvents) event(result string) {
+	if result == "hit" {
+		r.hits.Add(1)
+	} else {
+		r.misses.Add(1)
+	}
 }
 
 func maxAge(t *testing.T, resp *http.Response) (scope string, age int) {

@@ -11,6 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/covage/gateway/internal/cache"
+	"github.com/covage/gateway/internal/plan"
 )
 
 // The response cache keeps whole answers of queries, so that a form that
@@ -124,7 +125,8 @@ func (rc *responseCache) InterceptResponse(ctx context.Context, next graphql.Res
 	}
 	resp := next(ctx)
 	reusable := reads.Seal()
-	if resp == nil || !reusable || len(resp.Errors) > 0 || len(resp.Extensions) > 0 ||
+	// An answer with streamed lists is not whole in memory to keep.
+	if resp == nil || !reusable || len(resp.Errors) > 0 || len(resp.Extensions) > 0 || plan.StreamsOf(ctx).Len() > 0 ||
 		resp.Label != "" || resp.Path != nil || resp.HasNext != nil ||
 		int64(len(resp.Data)) > rc.cfg.MaxBytes/8 {
 		return resp

@@ -16,6 +16,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/covage/gateway/internal/plan"
 )
 
 // Codes in extensions.code of requests refused before they reach GraphQL.
@@ -100,7 +102,7 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 		refuseGETMutation(w)
 		return
 	}
-	responses, ctx := exec.DispatchOperation(withReads(ctx), rc)
+	responses, ctx := exec.DispatchOperation(withDelivery(ctx), rc)
 	deliver(w, r, http.StatusOK, responses(ctx), rc.Operation.Operation == ast.Query)
 }
 
@@ -229,21 +231,90 @@ func negotiate(accept string) (string, bool) {
 // etag names the body: it is given the body's parts and its answer is
 // sent as the ETag header.
 func writeJSON(w http.ResponseWriter, status int, resp *graphql.Response, etag func(...[]byte) string) {
+	_, body := bodyOf(resp, nil)
+	body.write(w, status, body.etag(etag))
+}
+
+// answerBody is an answer's JSON body in parts: the data between what
+// frame puts around it.
+type answerBody struct {
+	head, data, tail []byte
+	// streams, when set, holds the lists streamed at delivery: the data
+	// has a mark for each (internal/plan/streams.go), and size and tag
+	// were measured by replaying them.
+	streams *plan.Streams
+	size    int
+	tag     string
+}
+
+// internalError replaces an answer that cannot be encoded.
+var internalError = &graphql.Response{Errors: gqlerror.List{{Message: "internal server error", Extensions: map[string]any{"code": "INTERNAL_SERVER_ERROR"}}}}
+
+// bodyOf frames resp, or the internal error in its place when resp cannot
+// be encoded (which bodyOf then returns). When resp's data has streamed lists, it replays them
+// once to measure the body: its length, its ETag, and whether the data
+// fits the response limit; past the limit, the answer becomes the
+// limit's refusal, which bodyOf returns in resp's place.
+func bodyOf(resp *graphql.Response, streams *plan.Streams) (*graphql.Response, answerBody) {
 	head, tail, err := frame(resp)
-	data := []byte(resp.Data)
 	if err != nil {
-		head, tail = nil, nil
-		data, _ = json.Marshal(graphql.Response{Errors: gqlerror.List{{Message: "internal server error", Extensions: map[string]any{"code": "INTERNAL_SERVER_ERROR"}}}})
-	} else if len(data) == 0 {
+		return bodyOf(internalError, nil)
+	}
+	data := []byte(resp.Data)
+	if len(data) == 0 {
 		data = []byte("null")
 	}
-	w.Header().Set("ETag", etag(head, data, tail))
-	w.Header().Set("Content-Length", strconv.Itoa(len(head)+len(data)+len(tail)))
-	w.WriteHeader(status)
-	for _, b := range [][]byte{head, data, tail} {
-		if _, err := w.Write(b); err != nil {
-			return
+	b := answerBody{head: head, data: data, tail: tail, size: len(head) + len(data) + len(tail)}
+	if streams.Len() == 0 {
+		return resp, b
+	}
+	t := newTagger()
+	t.write(head)
+	written := int64(0)
+	if !streams.Replay(data, func(p []byte) bool {
+		t.write(p)
+		written += int64(len(p))
+		return streams.Limit <= 0 || written <= streams.Limit
+	}) {
+		if streams.Limit > 0 && written > streams.Limit && streams.Over != nil {
+			return bodyOf(streams.Over, nil)
 		}
+		return bodyOf(internalError, nil)
+	}
+	t.write(tail)
+	b.streams, b.size, b.tag = streams, t.n, t.tag()
+	return resp, b
+}
+
+// etag is the body's ETag: measured when its lists were streamed, else
+// etag of its parts.
+func (b answerBody) etag(etag func(...[]byte) string) string {
+	if b.streams != nil {
+		return b.tag
+	}
+	return etag(b.head, b.data, b.tail)
+}
+
+// write sends the body with its ETag and Content-Length.
+func (b answerBody) write(w http.ResponseWriter, status int, tag string) {
+	w.Header().Set("ETag", tag)
+	w.Header().Set("Content-Length", strconv.Itoa(b.size))
+	w.WriteHeader(status)
+	if _, err := w.Write(b.head); err != nil {
+		return
+	}
+	if b.streams == nil {
+		_, err := w.Write(b.data)
+		if err == nil {
+			_, _ = w.Write(b.tail)
+		}
+		return
+	}
+	if b.streams.Replay(b.data, func(p []byte) bool {
+		_, err := w.Write(p)
+		return err == nil
+	}) {
+		_, _ = w.Write(b.tail)
 	}
 }
 

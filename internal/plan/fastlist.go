@@ -105,6 +105,8 @@ type boundRelation[T any] interface {
 // loadedRelation writes the relation of the i-th non-nil parent.
 type loadedRelation interface {
 	write(b *bytes.Buffer, i int, stop func(int) bool)
+	// least is the fewest bytes the relations of all parents take.
+	least() int64
 }
 
 // link is a relation from P to a list of C.
@@ -215,7 +217,7 @@ func (p listPlan[T]) prepare(ctx context.Context, res any, nonNullElems bool, si
 		}
 		loaded = append(loaded, l)
 	}
-	return &rendered[T]{plan: p, list: list, loaded: loaded, size: size, stop: stopOf(ctx)}, true
+	return &rendered[T]{plan: p, list: list, loaded: loaded, size: size, stop: stopOf(ctx), streams: StreamsOf(ctx)}, true
 }
 
 // write appends list to b, and stops early when stop, asked with b's length
@@ -310,6 +312,26 @@ func (l loadedLists[C]) write(b *bytes.Buffer, i int, stop func(int) bool) {
 	l.plan.write(b, l.lists[i], nil, stop)
 }
 
+func (l loadedLists[C]) least() int64 {
+	var n int64
+	for _, list := range l.lists {
+		n += l.plan.least(len(list))
+	}
+	return n
+}
+
+// least is the fewest bytes a list of n items takes with this selection,
+// its relations left out: brackets, commas, braces, keys, and a byte per
+// value. It needs no item, so a list's first answer, whose size is not
+// known yet, can still be streamed when it is surely large.
+func (p listPlan[T]) least(n int) int64 {
+	item := int64(2)
+	for _, s := range p.fields {
+		item += int64(len(s.key)) + 1
+	}
+	return 2 + int64(max(n-1, 0)) + int64(n)*item
+}
+
 // rendered is a prepared list. gqlgen calls MarshalGQL once, when it writes
 // the response, so the list goes straight into gqlgen's response buffer
 // with no copy of its own.
@@ -326,14 +348,38 @@ type rendered[T any] struct {
 	// more, and every answer kept would be copied once more.
 	size *atomic.Int64
 	stop func(int) bool
+	// streams, when the transport installed it, takes a list whose
+	// selection was large last time: it is written at delivery
+	// (streams.go), and a mark stands for it in gqlgen's buffer.
+	streams *Streams
+}
+
+// least is the fewest bytes the list takes, relations included; 0 when
+// nothing could stream it.
+func (r *rendered[T]) least() int64 {
+	if r.streams == nil || r.streams.Min <= 0 {
+		return 0
+	}
+	n := r.plan.least(len(r.list))
+	for _, l := range r.loaded {
+		n += l.least()
+	}
+	return n
 }
 
 // MarshalGQL writes the list.
 func (r *rendered[T]) MarshalGQL(w io.Writer) {
 	if b, ok := w.(*bytes.Buffer); ok {
 		start := b.Len()
+		var n int64
 		if r.size != nil {
-			n := r.size.Load()
+			n = r.size.Load()
+		}
+		if r.streams.take(r, max(n, r.least())) {
+			b.WriteByte(0)
+			return
+		}
+		if r.size != nil {
 			b.Grow(int(n + n/16))
 		}
 		if r.plan.write(b, r.list, r.loaded, r.stop); r.size != nil {
