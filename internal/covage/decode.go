@@ -467,10 +467,19 @@ func kindName(k jsontext.Kind) string {
 // envelope's closing delimiter; unlike it, it reports a document that ends
 // before that delimiter as truncated rather than taking it for complete.
 func decodeList[T listItem](r io.Reader, listKey string, items []T) ([]T, string, error) {
+	return decodeListFlushing(r, listKey, items, nil)
+}
+
+// decodeListFlushing is decodeList, handing items to flush whenever they
+// fill their capacity; flush returns the slice to go on with. A caller
+// that maps records as they come gives back items[:0], and never holds a
+// long list's raw records at once. What is left at the end is the
+// caller's to flush.
+func decodeListFlushing[T listItem](r io.Reader, listKey string, items []T, flush func([]T) []T) ([]T, string, error) {
 	d := newDecoder(r)
 	switch k := d.PeekKind(); k {
 	case '[':
-		items, err := decodeElems(d, items)
+		items, err := decodeElems(d, items, flush)
 		return items, "", err
 	case '{':
 		if _, err := d.ReadToken(); err != nil {
@@ -502,7 +511,7 @@ func decodeList[T listItem](r io.Reader, listKey string, items []T) ([]T, string
 			case 'n': // "results": null is an empty page.
 				err = d.skip()
 			case '[':
-				items, err = decodeElems(d, items)
+				items, err = decodeElems(d, items, flush)
 			case '{':
 				return items, "", fmt.Errorf("%w: %q is not a list", errShape, key)
 			default:
@@ -550,7 +559,7 @@ func decodeList[T listItem](r io.Reader, listKey string, items []T) ([]T, string
 // and appends them to items. Elements that do not fit in items' capacity
 // are decoded into blocks that are appended once at the end: growing items
 // element by element would copy a long list several times over.
-func decodeElems[T listItem](d *decoder, items []T) ([]T, error) {
+func decodeElems[T listItem](d *decoder, items []T, flush func([]T) []T) ([]T, error) {
 	if _, err := d.ReadToken(); err != nil {
 		return items, err
 	}
@@ -561,6 +570,9 @@ func decodeElems[T listItem](d *decoder, items []T) ([]T, error) {
 		k := d.PeekKind()
 		if k == ']' {
 			break
+		}
+		if flush != nil && len(items) == cap(items) && len(items) > 0 {
+			items = flush(items)
 		}
 		var v *T
 		if len(items) < cap(items) {

@@ -26,11 +26,11 @@ func (c *Client) Projects(ctx context.Context, f domain.ProjectFilter) ([]*domai
 
 // Ennis lists the customer's collection doors.
 func (c *Client) Ennis(ctx context.Context, f domain.EnniFilter) ([]*domain.Enni, error) {
-	raw, err := fetchList[rawEnni](ctx, c, EndpointEnni, c.endpointURL("enni/", EnniQuery(f)), "")
+	doors, err := fetchMapped(ctx, c, EndpointEnni, c.endpointURL("enni/", EnniQuery(f)), "", c.mapEnnis)
 	if err != nil {
 		return nil, err
 	}
-	return c.ennis(raw), nil
+	return enniPointers(doors), nil
 }
 
 // Businesses lists the customer's businesses (affaires).

@@ -58,7 +58,14 @@ type enniRecord struct {
 }
 
 func (c *Client) ennis(raw []rawEnni) []*domain.Enni {
-	out := make([]enniRecord, 0, len(raw))
+	out, skipped := c.mapEnnis(make([]enniRecord, 0, len(raw)), raw)
+	c.skipped(EndpointEnni, skipped)
+	return enniPointers(out)
+}
+
+// mapEnnis appends the doors of raw to out, and reports how many it
+// skipped (no reference).
+func (c *Client) mapEnnis(out []enniRecord, raw []rawEnni) ([]enniRecord, int) {
 	skipped := 0
 	for i := range raw {
 		r := &raw[i]
@@ -80,7 +87,12 @@ func (c *Client) ennis(raw []rawEnni) []*domain.Enni {
 			Active:       c.flag(&r.Active),
 		}
 	}
-	c.skipped(EndpointEnni, skipped)
+	return out, skipped
+}
+
+// enniPointers returns the doors of out, once out holds them all (an
+// append may move them before).
+func enniPointers(out []enniRecord) []*domain.Enni {
 	ptrs := make([]*domain.Enni, len(out))
 	for i := range out {
 		ptrs[i] = &out[i].Enni
