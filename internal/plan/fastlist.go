@@ -30,7 +30,7 @@ import (
 // back to gqlgen unchanged, so the output is the same byte for byte;
 // graph/fastlist_test.go checks it field by field.
 //
-// The writers are typed: object[T] holds func(*bytes.Buffer, *T) per leaf
+// The writers are typed: object[T] holds func(*out, *T) per leaf
 // and link[P, C] a relation from P to C, so the compiler checks that each
 // writer reads the type it is given. The one run-time check is where
 // gqlgen hands over its result as `any`: listPlan[T].prepare asserts []*T.
@@ -83,7 +83,7 @@ type object[T any] struct {
 	name         string
 	implementors []string
 	// leaves are the leaf fields the fast path knows, by schema name.
-	leaves map[string]func(*bytes.Buffer, *T)
+	leaves map[string]func(*out, *T)
 	// relations are the list fields it can answer from a per-request index.
 	relations map[string]relation[T]
 }
@@ -104,7 +104,7 @@ type boundRelation[T any] interface {
 
 // loadedRelation writes the relation of the i-th non-nil parent.
 type loadedRelation interface {
-	write(b *bytes.Buffer, i int, stop func(int) bool)
+	write(b *out, i int, stop func(int) bool)
 	// least is the fewest bytes the relations of all parents take.
 	least() int64
 }
@@ -123,7 +123,7 @@ type selected[T any] struct {
 	// it: `"code":` or `,"code":`.
 	key string
 	// leaf writes a leaf; nil for __typename and relations.
-	leaf func(*bytes.Buffer, *T)
+	leaf func(*out, *T)
 	rel  boundRelation[T]
 }
 
@@ -224,24 +224,24 @@ func (p listPlan[T]) prepare(ctx context.Context, res any, nonNullElems bool, si
 // after each item, says so (the response budget: the answer is then
 // dropped whole). loaded holds the selected relations in order, each
 // indexed by the non-nil items of list.
-func (p listPlan[T]) write(b *bytes.Buffer, list []*T, loaded []loadedRelation, stop func(int) bool) {
-	b.WriteByte('[')
+func (p listPlan[T]) write(b *out, list []*T, loaded []loadedRelation, stop func(int) bool) {
+	b.byte('[')
 	n := 0
 	for i, v := range list {
 		if i > 0 {
-			b.WriteByte(',')
-			if stop(b.Len()) {
+			b.byte(',')
+			if stop(len(b.b)) {
 				return
 			}
 		}
 		if v == nil {
-			b.WriteString("null")
+			b.str("null")
 			continue
 		}
-		b.WriteByte('{')
+		b.byte('{')
 		rel := 0
 		for _, s := range p.fields {
-			b.WriteString(s.key)
+			b.str(s.key)
 			switch {
 			case s.rel != nil:
 				loaded[rel].write(b, n, stop)
@@ -252,10 +252,10 @@ func (p listPlan[T]) write(b *bytes.Buffer, list []*T, loaded []loadedRelation, 
 				s.leaf(b, v)
 			}
 		}
-		b.WriteByte('}')
+		b.byte('}')
 		n++
 	}
-	b.WriteByte(']')
+	b.byte(']')
 }
 
 func (l *link[P, C]) bind(oc *graphql.OperationContext, f graphql.CollectedField) (boundRelation[P], bool) {
@@ -308,7 +308,7 @@ type loadedLists[C any] struct {
 	lists [][]*C
 }
 
-func (l loadedLists[C]) write(b *bytes.Buffer, i int, stop func(int) bool) {
+func (l loadedLists[C]) write(b *out, i int, stop func(int) bool) {
 	l.plan.write(b, l.lists[i], nil, stop)
 }
 
@@ -367,38 +367,50 @@ func (r *rendered[T]) least() int64 {
 	return n
 }
 
-// MarshalGQL writes the list.
+// MarshalGQL writes the list. Into gqlgen's buffer, it appends to the
+// buffer's spare room, grown first to the size the same selection took
+// last time: when that was enough, handing the bytes back to the buffer
+// copies them onto themselves, and the answer still has one buffer.
 func (r *rendered[T]) MarshalGQL(w io.Writer) {
-	if b, ok := w.(*bytes.Buffer); ok {
-		start := b.Len()
-		var n int64
-		if r.size != nil {
-			n = r.size.Load()
-		}
-		if r.streams.take(r, max(n, r.least())) {
-			b.WriteByte(0)
-			return
-		}
-		if r.size != nil {
-			b.Grow(int(n + n/16))
-		}
-		if r.plan.write(b, r.list, r.loaded, r.stop); r.size != nil {
-			r.size.Store(int64(b.Len() - start))
-		}
+	b, ok := w.(*bytes.Buffer)
+	if !ok {
+		var o out
+		r.plan.write(&o, r.list, r.loaded, r.stop)
+		_, _ = w.Write(o.b)
 		return
 	}
-	var b bytes.Buffer
-	r.plan.write(&b, r.list, r.loaded, r.stop)
-	_, _ = w.Write(b.Bytes())
+	var n int64
+	if r.size != nil {
+		n = r.size.Load()
+	}
+	if r.streams.take(r, max(n, r.least())) {
+		b.WriteByte(0)
+		return
+	}
+	if r.size != nil {
+		b.Grow(int(n + n/16))
+	}
+	// The response budget counts the whole answer, not this list alone.
+	start := b.Len()
+	stop := r.stop
+	if start > 0 {
+		stop = func(n int) bool { return r.stop(start + n) }
+	}
+	o := &out{b: b.AvailableBuffer()}
+	r.plan.write(o, r.list, r.loaded, stop)
+	b.Write(o.b)
+	if r.size != nil {
+		r.size.Store(int64(len(o.b)))
+	}
 }
 
 // jsonKey returns `"alias":`, after a comma unless first.
 func jsonKey(alias string, first bool) string {
-	var b bytes.Buffer
+	var b out
 	if !first {
-		b.WriteByte(',')
+		b.byte(',')
 	}
 	writeQuoted(&b, alias)
-	b.WriteByte(':')
-	return b.String()
+	b.byte(':')
+	return string(b.b)
 }

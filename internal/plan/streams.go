@@ -38,13 +38,13 @@ type Streams struct {
 	Over  *graphql.Response
 
 	lists []streamer
-	chunk *bytes.Buffer
+	chunk *out
 }
 
 // streamer writes a list into b, handing b on through flush whenever it
 // holds a chunk, and reports false when flush asked it to stop.
 type streamer interface {
-	stream(b *bytes.Buffer, flush func() bool) bool
+	stream(b *out, flush func() bool) bool
 }
 
 type streamsKey struct{}
@@ -86,15 +86,15 @@ func (s *Streams) take(l streamer, size int64) bool {
 // Replay may be called more than once; each call writes the same bytes.
 func (s *Streams) Replay(data []byte, emit func([]byte) bool) (ok bool) {
 	if s.chunk == nil {
-		s.chunk = bytes.NewBuffer(make([]byte, 0, chunkBytes+chunkBytes/4))
+		s.chunk = &out{b: make([]byte, 0, chunkBytes+chunkBytes/4)}
 	}
 	b := s.chunk
 	flush := func() bool {
-		if b.Len() == 0 {
+		if len(b.b) == 0 {
 			return true
 		}
-		ok := emit(b.Bytes())
-		b.Reset()
+		ok := emit(b.b)
+		b.b = b.b[:0]
 		return ok
 	}
 	rest := data
@@ -116,7 +116,7 @@ func (s *Streams) Replay(data []byte, emit func([]byte) bool) (ok bool) {
 
 // stream writes the list into b, handing it on at each chunk, and records
 // its size for the next answer of the same selection.
-func (r *rendered[T]) stream(b *bytes.Buffer, flush func() bool) bool {
+func (r *rendered[T]) stream(b *out, flush func() bool) bool {
 	written, stopped := 0, false
 	r.plan.write(b, r.list, r.loaded, func(n int) bool {
 		if n < chunkBytes {
@@ -132,7 +132,7 @@ func (r *rendered[T]) stream(b *bytes.Buffer, flush func() bool) bool {
 		return false
 	}
 	if r.size != nil {
-		r.size.Store(int64(written + b.Len()))
+		r.size.Store(int64(written + len(b.b)))
 	}
 	return true
 }
