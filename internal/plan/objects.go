@@ -145,3 +145,11 @@ func (o *out) Write(p []byte) (int, error) {
 	o.b = append(o.b, p...)
 	return len(p), nil
 }
+
+// WriteString makes io.WriteString, which enums' MarshalGQL call three
+// times a value, append without converting to a byte slice (an allocation
+// per call otherwise).
+func (o *out) WriteString(s string) (int, error) {
+	o.b = append(o.b, s...)
+	return len(s), nil
+}

@@ -127,3 +127,20 @@ func TestReplayRefusesWhatItCannotPlace(t *testing.T) {
 	require.False(t, s.Replay([]byte("\x00,\x00"), ok), "a mark too many")
 	require.True(t, s.Replay([]byte("\x00"), ok))
 }
+
+// TestEnumLeavesDoNotAllocate checks that writing an enum leaf, through
+// its own MarshalGQL and io.WriteString, allocates nothing: out takes the
+// strings as they are.
+func TestEnumLeavesDoNotAllocate(t *testing.T) {
+	enni, ok := objects()["Enni"].(*object[domain.Enni])
+	require.True(t, ok)
+	offer := domain.Offer("BPEA")
+	door := &domain.Enni{Offer: &offer}
+	o := &out{b: make([]byte, 0, 64)}
+	allocs := testing.AllocsPerRun(100, func() {
+		o.b = o.b[:0]
+		enni.leaves["offer"](o, door)
+	})
+	require.Equal(t, `"BPEA"`, string(o.b))
+	require.Zero(t, allocs)
+}
