@@ -52,7 +52,7 @@ func deep(n int) byte {
 }
 
 // BenchmarkDeepGoroutine is a goroutine that goes as deep as a resolver's
-// (about 20 KiB), with and without Reserve first.
+// (about 7 KiB), with and without Reserve first.
 func BenchmarkDeepGoroutine(b *testing.B) {
 	for _, reserve := range []bool{false, true} {
 		name := "grow-as-needed"
@@ -66,7 +66,7 @@ func BenchmarkDeepGoroutine(b *testing.B) {
 					if reserve {
 						Reserve()
 					}
-					deep(20 << 10)
+					deep(7 << 10)
 					done <- struct{}{}
 				}()
 				<-done
