@@ -88,6 +88,7 @@ func run(ctx context.Context, getenv func(string) string, listen listenFunc) err
 		Logger:     log,
 		HTTPClient: obs.httpClient(),
 		OnDrift:    obs.metrics.Drift,
+		Headers:    telemetry.SetRequestID,
 		OnBreakerChange: func(endpoint, _, to string) {
 			obs.metrics.BreakerState(endpoint, to)
 		},

@@ -21,6 +21,10 @@ type Auth interface {
 	// token returns the bearer token to send. ctx carries the per-call
 	// timeout and, under oauth2.HTTPClient, the HTTP client for token calls.
 	token(ctx context.Context) (Secret, error)
+	// cached returns the token to send when it is at hand without any
+	// call, so that the client builds the token call's context (a timer
+	// and a value) only when a call may be made.
+	cached() (Secret, bool)
 	// invalidate forgets token after Covage answered 401 to it, and reports
 	// whether fetching a new one is worth a single retry.
 	invalidate(token Secret) bool
@@ -137,9 +141,16 @@ func (a *passwordAuth) current() *oauth2.Token {
 	return a.tok
 }
 
-func (a *passwordAuth) token(ctx context.Context) (Secret, error) {
+func (a *passwordAuth) cached() (Secret, bool) {
 	if t := a.current(); t.Valid() {
-		return Secret(t.AccessToken), nil
+		return Secret(t.AccessToken), true
+	}
+	return "", false
+}
+
+func (a *passwordAuth) token(ctx context.Context) (Secret, error) {
+	if t, ok := a.cached(); ok {
+		return t, nil
 	}
 	if err := a.backingOff(); err != nil {
 		return "", err
@@ -212,6 +223,8 @@ func (a *passwordAuth) LogValue() slog.Value { return slog.StringValue(a.String(
 type staticToken struct{ value Secret }
 
 func (s *staticToken) token(context.Context) (Secret, error) { return s.value, nil }
+
+func (s *staticToken) cached() (Secret, bool) { return s.value, true }
 
 func (s *staticToken) invalidate(Secret) bool { return false }
 

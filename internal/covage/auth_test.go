@@ -491,3 +491,62 @@ func TestRejectedGrantSchedule(t *testing.T) {
 	require.ErrorIs(t, call(), ErrUnauthenticated)
 	require.Equal(t, 5, grants(), "a 5xx is not a rejection")
 }
+
+// countingAuth has a token at hand (cached) or not, and counts the calls
+// that would go to the token endpoint.
+type countingAuth struct {
+	atHand bool
+	calls  int
+}
+
+func (a *countingAuth) token(context.Context) (Secret, error) { a.calls++; return "fetched", nil }
+func (a *countingAuth) cached() (Secret, bool)                { return "at-hand", a.atHand }
+func (a *countingAuth) invalidate(Secret) bool                { return false }
+
+// TestTokenAtHandSkipsTheTokenCall checks that a data call whose token is at
+// hand neither asks for one nor builds the token call's context (a timer and
+// a value per data call), and that one that is not at hand does.
+func TestTokenAtHandSkipsTheTokenCall(t *testing.T) {
+	for _, tc := range []struct {
+		atHand    bool
+		wantCalls int
+		wantToken string
+	}{{true, 0, "at-hand"}, {false, 1, "fetched"}} {
+		t.Run(fmt.Sprintf("at hand=%v", tc.atHand), func(t *testing.T) {
+			u := newUpstream(t)
+			u.handle("terminate_reason/", func(w http.ResponseWriter, r *http.Request) {
+				serve(200, u.golden(t, "terminate_reasons.json"))(w, r)
+			})
+			auth := &countingAuth{atHand: tc.atHand}
+			c := newClient(t, u, func(cfg *Config) { cfg.Auth = auth })
+			_, err := c.TerminateReasons(t.Context())
+			require.NoError(t, err)
+			require.Equal(t, tc.wantCalls, auth.calls)
+			require.Equal(t, "Bearer "+tc.wantToken, u.last(t).Header.Get("Authorization"))
+		})
+	}
+}
+
+// TestHeadersHookCannotReplaceCredentials checks that Config.Headers adds
+// its headers to data calls, and that the client's own headers win over
+// any it sets, the credential first.
+func TestHeadersHookCannotReplaceCredentials(t *testing.T) {
+	u := newUpstream(t)
+	u.handle("terminate_reason/", func(w http.ResponseWriter, r *http.Request) {
+		serve(200, u.golden(t, "terminate_reasons.json"))(w, r)
+	})
+	c := newClient(t, u, func(cfg *Config) {
+		cfg.Auth = StaticToken("the-token")
+		cfg.Headers = func(_ context.Context, h http.Header) {
+			h.Set("X-Request-Id", "req-1")
+			h.Set("Authorization", "Bearer not-the-token")
+			h.Set("User-Agent", "not-the-client")
+		}
+	})
+	_, err := c.TerminateReasons(t.Context())
+	require.NoError(t, err)
+	got := u.last(t).Header
+	require.Equal(t, "req-1", got.Get("X-Request-Id"))
+	require.Equal(t, "Bearer the-token", got.Get("Authorization"))
+	require.Equal(t, defaultUserAgent, got.Get("User-Agent"))
+}

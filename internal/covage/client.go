@@ -102,6 +102,11 @@ type Config struct {
 	// OnBreakerChange, when set, is called when an endpoint's breaker
 	// changes state ("closed", "open", "half-open"), e.g. for a metric.
 	OnBreakerChange func(endpoint, from, to string)
+	// Headers, when set, adds headers of the caller's own to every data
+	// call while it is built (the gateway's request id), so that the
+	// transport need not copy the request to add them. It must not set
+	// the headers the client sets (User-Agent, Accept, Authorization).
+	Headers func(ctx context.Context, h http.Header)
 }
 
 // Client calls Covage's reference-data endpoints. It is safe for concurrent
@@ -117,6 +122,7 @@ type Client struct {
 	maxPages  int
 	log       *slog.Logger
 	onDrift   func(kind, value string)
+	headers   func(ctx context.Context, h http.Header)
 
 	retry    retryPolicy
 	breakers map[string]*gobreaker.CircuitBreaker[struct{}] // nil: no breakers
@@ -156,6 +162,7 @@ func New(cfg Config) (*Client, error) {
 		maxPages:  cmp.Or(cfg.MaxPages, defaultMaxPages),
 		log:       cfg.Logger,
 		onDrift:   cfg.OnDrift,
+		headers:   cfg.Headers,
 		retry:     newRetryPolicy(cfg),
 		breakers:  newBreakers(cfg),
 	}
@@ -371,6 +378,9 @@ func (c *Client) credentials(ctx context.Context, endpoint string) (tok Secret, 
 	if c.auth == nil {
 		return "", nil, nil
 	}
+	if t, ok := c.auth.cached(); ok {
+		return t, c.auth, nil
+	}
 	callCtx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	t, err := c.auth.token(context.WithValue(callCtx, oauth2.HTTPClient, c.tokenHC))
@@ -429,6 +439,9 @@ func (c *Client) attempt(ctx context.Context, endpoint, rawURL string, mayRetry 
 	req, err := http.NewRequestWithContext(callCtx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return false, &Error{Endpoint: endpoint, Kind: ErrBadResponse, Err: errors.New("invalid request url")}
+	}
+	if c.headers != nil {
+		c.headers(ctx, req.Header)
 	}
 	req.Header.Set("User-Agent", c.userAgent)
 	req.Header.Set("Accept", "application/json")

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -19,6 +20,7 @@ import (
 	"github.com/covage/gateway/internal/connection"
 	"github.com/covage/gateway/internal/loaders"
 	"github.com/covage/gateway/internal/plan"
+	"github.com/covage/gateway/internal/stack"
 	"github.com/covage/gateway/internal/telemetry"
 )
 
@@ -154,6 +156,12 @@ func newGraphQL(opts Options) *handler.Server {
 	srv.SetQueryCache(parsed)
 	srv.SetErrorPresenter(graph.NewErrorPresenter(opts.Logger))
 	srv.SetRecoverFunc(graph.NewRecoverFunc(opts.Logger))
+	// gqlgen runs each root field but the first on a goroutine of its own,
+	// which goes deep (internal/stack explains why it grows at once).
+	srv.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+		stack.Reserve()
+		return next(ctx)
+	})
 	// FastLists writes lists of plain leaf fields straight to JSON
 	// (internal/plan/fastlist.go); everything else goes through gqlgen as
 	// before. Its memo of collected selections lives as long as srv.

@@ -327,7 +327,13 @@ func (c *coster) cost(set ast.SelectionSet, depth int) int {
 			inner := c.cost(x.SelectionSet, depth+1)
 			c.page = outer
 			if x.Definition != nil {
-				args := x.ArgumentMap(c.vars)
+				// A field without arguments has nothing to check: skip
+				// building an empty map for each such field of every
+				// request.
+				var args map[string]any
+				if len(x.Definition.Arguments) > 0 {
+					args = x.ArgumentMap(c.vars)
+				}
 				for name, v := range args {
 					limit, entities := c.maxList, depth == 0 && x.Name == "_entities" && name == "representations"
 					if entities {

@@ -47,6 +47,8 @@ func newObserved(t *testing.T, opts ...option) *observed {
 		withClient(func(c *covage.Config) {
 			c.HTTPClient = &http.Client{Transport: up.Transport()}
 			c.OnDrift = o.metrics.Drift
+			// As server.go wires it: the client sets the request id.
+			c.Headers = telemetry.SetRequestID
 		}),
 		withGateway(func(g *gateway.Options) { g.Metrics, g.Tracer = o.metrics, tp }))
 	o.env = newEnv(t, opts...)

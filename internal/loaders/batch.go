@@ -7,6 +7,7 @@ import (
 	"github.com/graph-gophers/dataloader/v7"
 
 	"github.com/covage/gateway/internal/domain"
+	"github.com/covage/gateway/internal/stack"
 )
 
 // Every keyed loader follows one rule, so that a relation costs one upstream
@@ -114,6 +115,9 @@ func (p *workPool) submit(most int, job func()) {
 }
 
 func (p *workPool) work() {
+	// Each job goes as deep as the Covage client and net/http's transport
+	// (internal/stack explains why the room is made at once).
+	stack.Reserve()
 	for {
 		p.mu.Lock()
 		if len(p.queue) == 0 {

@@ -185,3 +185,46 @@ func TestBuildInfo(t *testing.T) {
 	require.True(t, strings.HasPrefix(b.UserAgent(), "covage-gateway/v1.2.3 (rev "), b.UserAgent())
 	require.Equal(t, "dev", ReadBuildInfo("").Version, "a test binary has no module version")
 }
+
+// TestUpstreamRequestID checks that every call to Covage made within a
+// request carries its id and counts, that a request whose builder set the
+// id (SetRequestID, as the Covage client does) goes down unchanged, without
+// a copy, and that any other is copied rather than modified.
+func TestUpstreamRequestID(t *testing.T) {
+	var got *http.Request
+	next := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		got = r
+		return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Request: r}, nil
+	})
+	u := NewUpstream(next, nil, nil)
+	var ctx context.Context
+	WithRequestID(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		ctx = r.Context()
+	})).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/query", nil))
+	id := RequestID(ctx)
+	require.NotEmpty(t, id)
+
+	for _, tc := range []struct {
+		name   string
+		setID  bool
+		copied bool
+	}{{"set by its builder", true, false}, {"set by the transport", false, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://covage.test/api/v1/referential/terminate_reason/", nil)
+			require.NoError(t, err)
+			if tc.setID {
+				SetRequestID(ctx, req.Header)
+			}
+			before := FromContext(ctx).UpstreamCalls()
+			resp, err := u.Transport().RoundTrip(req)
+			require.NoError(t, err)
+			require.NoError(t, resp.Body.Close())
+			require.Equal(t, id, got.Header.Get(RequestIDHeader), "Covage receives the request id")
+			require.Equal(t, tc.copied, got != req, "copied")
+			if tc.copied {
+				require.Empty(t, req.Header.Get(RequestIDHeader), "the caller's request is not modified")
+			}
+			require.Equal(t, before+1, FromContext(ctx).UpstreamCalls())
+		})
+	}
+}

@@ -71,9 +71,13 @@ func (u *Upstream) LastSuccess() time.Time {
 func (u *Upstream) roundTrip(next http.RoundTripper, r *http.Request) (*http.Response, error) {
 	if req := FromContext(r.Context()); req != nil {
 		req.upstream.Add(1)
-		// A RoundTripper must not modify the caller's request.
-		r = r.Clone(r.Context())
-		r.Header.Set(RequestIDHeader, req.ID)
+		// The Covage client sets the id itself (SetRequestID); a request
+		// built elsewhere (the token calls) is copied, since a
+		// RoundTripper must not modify the caller's request.
+		if r.Header.Get(RequestIDHeader) != req.ID {
+			r = r.Clone(r.Context())
+			r.Header.Set(RequestIDHeader, req.ID)
+		}
 	}
 	start := time.Now()
 	resp, err := next.RoundTrip(r)
@@ -89,6 +93,16 @@ func (u *Upstream) roundTrip(next http.RoundTripper, r *http.Request) (*http.Res
 	}
 	u.metrics.observeUpstream(endpoint, status, time.Since(start))
 	return resp, err
+}
+
+// SetRequestID puts the id of the request ctx belongs to in h, for a call
+// to Covage that the caller is building (covage.Config.Headers): the
+// instrumented transport then sends it as it is, where it would otherwise
+// copy the request (about 3 KB) to add the id.
+func SetRequestID(ctx context.Context, h http.Header) {
+	if req := FromContext(ctx); req != nil {
+		h.Set(RequestIDHeader, req.ID)
+	}
 }
 
 // Endpoint names the Covage endpoint of a request path, for labels and span

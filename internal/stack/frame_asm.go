@@ -1,0 +1,8 @@
+//go:build amd64 || arm64
+
+package stack
+
+// frame has a frame of Reserved bytes, declared in assembly so that calling
+// it grows the stack without writing the frame (frame_amd64.s,
+// frame_arm64.s).
+func frame()
