@@ -3,6 +3,6 @@
 package stack
 
 // frame has a frame of Reserved bytes, declared in assembly so that calling
-// it grows the stack without writing the frame (frame_amd64.s,
-// frame_arm64.s).
+// it grows the stack without writing the frame (frame.s, the same source
+// for both architectures).
 func frame()

@@ -1,9 +1,0 @@
-#include "textflag.h"
-#include "funcdata.h"
-
-// func frame()
-// A frame of Reserved bytes (8 KiB) that is never written: the prologue's
-// stack check is what grows the stack, and nothing is zeroed.
-TEXT ·frame(SB), 0, $8192-0
-	NO_LOCAL_POINTERS
-	RET
