@@ -263,6 +263,13 @@ type decoder struct {
 	*jsontext.Decoder
 	buf []byte // scratch for object names and strings
 
+	// src is the body; the Decoder reads it after a prefix of its own when
+	// it resumes where the fast path of a list left off (fastlist.go), and
+	// shift is then the body's offset of the Decoder's first byte.
+	src   io.Reader
+	shift int64
+	fast  fastList
+
 	// The fields of the record being read, which share one string: vals
 	// holds their text, and fields where each one's lies.
 	vals   []byte
@@ -278,9 +285,27 @@ type pending struct {
 
 // newDecoder returns a decoder reading from r.
 func newDecoder(r io.Reader) *decoder {
-	return &decoder{Decoder: jsontext.NewDecoder(r,
+	return &decoder{Decoder: newJSONDecoder(r), src: r}
+}
+
+// newJSONDecoder returns a jsontext Decoder with the leniency of
+// encoding/json.
+func newJSONDecoder(r io.Reader) *jsontext.Decoder {
+	return jsontext.NewDecoder(r,
 		jsontext.AllowDuplicateNames(true),
-		jsontext.AllowInvalidUTF8(true))}
+		jsontext.AllowInvalidUTF8(true))
+}
+
+// offset is the body's offset just after the last value read.
+func (d *decoder) offset() int64 { return d.InputOffset() + d.shift }
+
+// at returns err with the offset of a syntax error made one of the body's.
+func (d *decoder) at(err error) error {
+	var se *jsontext.SyntacticError
+	if d.shift != 0 && errors.As(err, &se) {
+		se.ByteOffset += d.shift
+	}
+	return err
 }
 
 // unquote returns the value of the JSON string v, as appendText does.
@@ -378,7 +403,7 @@ func (d *decoder) skipAny() (f float64, ok bool, err error) {
 func (d *decoder) float(v jsontext.Value) (float64, error) {
 	f, err := strconv.ParseFloat(string(v), 64)
 	if err != nil {
-		return 0, &typeError{value: "number " + string(v), offset: d.InputOffset()}
+		return 0, &typeError{value: "number " + string(v), offset: d.offset()}
 	}
 	return f, nil
 }
@@ -402,7 +427,7 @@ func (d *decoder) record(k jsontext.Kind, r record) error {
 	case 'n':
 		return nil
 	default:
-		return &typeError{value: kindName(k), offset: d.InputOffset()}
+		return &typeError{value: kindName(k), offset: d.offset()}
 	}
 	d.vals, d.fields = d.vals[:0], d.fields[:0]
 	for i := 1; ; {
@@ -446,14 +471,19 @@ func (d *decoder) record(k jsontext.Kind, r record) error {
 			i++
 		}
 	}
-	// One allocation for the record rather than one per field. In order,
-	// so that the last of duplicate names wins.
+	d.setFields()
+	return nil
+}
+
+// setFields sets the fields of the record read. One allocation for the
+// record rather than one per field. In order, so that the last of
+// duplicate names wins.
+func (d *decoder) setFields() {
 	vals := string(d.vals)
 	for _, f := range d.fields {
 		f.t.s, f.t.ok = vals[f.start:f.end], true
 	}
 	clear(d.fields) // drop the pointers into the records
-	return nil
 }
 
 // The scanners below walk JSON text that the decoder has already checked,
@@ -566,9 +596,16 @@ func decodeList[T listItem](r io.Reader, listKey string, items []T) ([]T, string
 // caller's to flush.
 func decodeListFlushing[T listItem](r io.Reader, listKey string, items []T, flush func([]T) []T) ([]T, string, error) {
 	d := newDecoder(r)
+	items, next, err := decodeListFrom(d, listKey, items, flush)
+	return items, next, d.at(err)
+}
+
+// decodeListFrom is decodeListFlushing reading from d, whose errors may
+// carry offsets that are not the body's.
+func decodeListFrom[T listItem](d *decoder, listKey string, items []T, flush func([]T) []T) ([]T, string, error) {
 	switch k := d.PeekKind(); k {
 	case '[':
-		items, err := decodeElems(d, items, flush)
+		items, err := decodeElems(d, items, flush, false)
 		return items, "", err
 	case '{':
 		if _, err := d.ReadToken(); err != nil {
@@ -600,7 +637,7 @@ func decodeListFlushing[T listItem](r io.Reader, listKey string, items []T, flus
 			case 'n': // "results": null is an empty page.
 				err = d.skip()
 			case '[':
-				items, err = decodeElems(d, items, flush)
+				items, err = decodeElems(d, items, flush, true)
 			case '{':
 				return items, "", fmt.Errorf("%w: %q is not a list", errShape, key)
 			default:
@@ -648,33 +685,48 @@ func decodeListFlushing[T listItem](r io.Reader, listKey string, items []T, flus
 // and appends them to items. Elements that do not fit in items' capacity
 // are decoded into blocks that are appended once at the end: growing items
 // element by element would copy a long list several times over.
-func decodeElems[T listItem](d *decoder, items []T, flush func([]T) []T) ([]T, error) {
+func decodeElems[T listItem](d *decoder, items []T, flush func([]T) []T, inObject bool) ([]T, error) {
 	if _, err := d.ReadToken(); err != nil {
 		return items, err
 	}
 	var zero T
 	var blocks [][]T // the elements past items' capacity
 	n := 0           // how many the blocks hold
+	slot := func() *T {
+		if flush != nil && len(items) == cap(items) && len(items) > 0 {
+			items = flush(items)
+		}
+		if len(items) < cap(items) {
+			items = append(items, zero)
+			return &items[len(items)-1]
+		}
+		if len(blocks) == 0 || len(blocks[len(blocks)-1]) == cap(blocks[len(blocks)-1]) {
+			blocks = append(blocks, make([]T, 0, min(max(n, 64), 1024)))
+		}
+		b := &blocks[len(blocks)-1]
+		*b = append(*b, zero)
+		n++
+		return &(*b)[len(*b)-1]
+	}
+	_, records := any(&zero).(record)
+	first := true // no element read yet
+	slow := 0     // elements left to read with d before the fast path again
+	declines := 0
 	for {
+		var v *T
+		if records && slow == 0 {
+			v = fastElems(d, slot, &first, inObject)
+			// d stands before an element the fast path does not know, or
+			// before the list's end, or where the body ended.
+			declines++
+			slow = 1 << min(declines-1, 8)
+		}
 		k := d.PeekKind()
 		if k == ']' {
 			break
 		}
-		if flush != nil && len(items) == cap(items) && len(items) > 0 {
-			items = flush(items)
-		}
-		var v *T
-		if len(items) < cap(items) {
-			items = append(items, zero)
-			v = &items[len(items)-1]
-		} else {
-			if len(blocks) == 0 || len(blocks[len(blocks)-1]) == cap(blocks[len(blocks)-1]) {
-				blocks = append(blocks, make([]T, 0, min(max(n, 64), 1024)))
-			}
-			b := &blocks[len(blocks)-1]
-			*b = append(*b, zero)
-			v = &(*b)[len(*b)-1]
-			n++
+		if v == nil {
+			v = slot()
 		}
 		var err error
 		if t, ok := any(v).(*text); ok {
@@ -685,6 +737,8 @@ func decodeElems[T listItem](d *decoder, items []T, flush func([]T) []T) ([]T, e
 		if err != nil {
 			return items, err
 		}
+		first = false
+		slow = max(slow-1, 0)
 	}
 	if _, err := d.ReadToken(); err != nil {
 		return items, err
