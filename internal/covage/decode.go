@@ -597,6 +597,7 @@ func decodeList[T listItem](r io.Reader, listKey string, items []T) ([]T, string
 func decodeListFlushing[T listItem](r io.Reader, listKey string, items []T, flush func([]T) []T) ([]T, string, error) {
 	d := newDecoder(r)
 	items, next, err := decodeListFrom(d, listKey, items, flush)
+	d.fast.release()
 	return items, next, d.at(err)
 }
 

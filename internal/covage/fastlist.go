@@ -3,6 +3,7 @@ package covage
 import (
 	"io"
 	"strings"
+	"sync"
 )
 
 // The fast path of a list of records.
@@ -33,6 +34,23 @@ type fastList struct {
 	pos   int
 	base  int64
 	err   error // the body's read error, once it has given one
+}
+
+// buffers holds the fast path's buffers of fastRead bytes between lists:
+// a list read allocated and cleared two of them.
+var buffers = sync.Pool{New: func() any { b := make([]byte, 0, fastRead); return &b }}
+
+func getBuffer() []byte { return (*buffers.Get().(*[]byte))[:0] }
+
+// release gives the buffers back, once the list is read: nothing reads
+// them after it (a Decoder reading f has ended with the list).
+func (f *fastList) release() {
+	for _, b := range [][]byte{f.buf, f.spare} {
+		if cap(b) == fastRead {
+			buffers.Put(&b)
+		}
+	}
+	*f = fastList{}
 }
 
 // Read implements io.Reader for a resumed Decoder.
@@ -74,7 +92,7 @@ func (f *fastList) fill() bool {
 func fastElems[T listItem](d *decoder, slot func() *T, first *bool, inObject bool) *T {
 	f := &d.fast
 	if f.r == nil {
-		f.r = d.src
+		f.r, f.buf, f.spare = d.src, getBuffer(), getBuffer()
 	}
 	// Take what d has buffered: d is not read again until it resumes.
 	nb := append(f.spare[:0], d.UnreadBuffer()...)
@@ -171,13 +189,13 @@ func (d *decoder) fastRecord(b []byte, i int, r record) (int, int) {
 			return 0, fastDecline
 		}
 		s := i
-		for i++; i < len(b) && b[i] != '"'; i++ {
-			if c := b[i]; c < ' ' || c == '\\' || c >= 0x80 {
-				return 0, fastDecline
-			}
+		for i++; i < len(b) && plainByte[b[i]]; i++ {
 		}
 		if i == len(b) {
 			return 0, fastShort
+		}
+		if b[i] != '"' {
+			return 0, fastDecline
 		}
 		quoted := b[s : i+1]
 		if i = skipSpace(b, i+1); i == len(b) {
@@ -235,6 +253,12 @@ func scalarEnd(b []byte, i int) (int, int) {
 	case c == '"':
 		plain := true
 		for i++; i < len(b); i++ {
+			for i < len(b) && plainByte[b[i]] {
+				i++
+			}
+			if i == len(b) {
+				break
+			}
 			switch c := b[i]; {
 			case c == '"':
 				if plain {
@@ -342,6 +366,15 @@ func numberEnd(b []byte, i int) (int, int) {
 	}
 	return i, fastOK
 }
+
+// plainByte tells the bytes that a plain string holds as they are: ASCII
+// but for control characters, the quote and the backslash.
+var plainByte = func() (t [256]bool) {
+	for c := ' '; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
