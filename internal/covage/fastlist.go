@@ -36,18 +36,20 @@ type fastList struct {
 	err   error // the body's read error, once it has given one
 }
 
-// buffers holds the fast path's buffers of fastRead bytes between lists:
-// a list read allocated and cleared two of them.
-var buffers = sync.Pool{New: func() any { b := make([]byte, 0, fastRead); return &b }}
+// buffers holds the fast path's buffers between lists: a list read
+// allocated and cleared two of them.
+var buffers = sync.Pool{New: func() any { return new([fastRead]byte) }}
 
-func getBuffer() []byte { return (*buffers.Get().(*[]byte))[:0] }
+func getBuffer() []byte { return buffers.Get().(*[fastRead]byte)[:0] }
 
 // release gives the buffers back, once the list is read: nothing reads
 // them after it (a Decoder reading f has ended with the list).
 func (f *fastList) release() {
-	for _, b := range [][]byte{f.buf, f.spare} {
-		if cap(b) == fastRead {
-			buffers.Put(&b)
+	if f.r != nil {
+		for _, b := range [...][]byte{f.buf, f.spare} {
+			if cap(b) == fastRead {
+				buffers.Put((*[fastRead]byte)(b[:fastRead]))
+			}
 		}
 	}
 	*f = fastList{}
