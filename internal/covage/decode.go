@@ -301,8 +301,10 @@ func (d *decoder) offset() int64 { return d.InputOffset() + d.shift }
 
 // at returns err with the offset of a syntax error made one of the body's.
 func (d *decoder) at(err error) error {
-	var se *jsontext.SyntacticError
-	if d.shift != 0 && errors.As(err, &se) {
+	if d.shift == 0 || err == nil {
+		return err
+	}
+	if se := (*jsontext.SyntacticError)(nil); errors.As(err, &se) {
 		se.ByteOffset += d.shift
 	}
 	return err
@@ -690,25 +692,8 @@ func decodeElems[T listItem](d *decoder, items []T, flush func([]T) []T, inObjec
 	if _, err := d.ReadToken(); err != nil {
 		return items, err
 	}
+	l := elems[T]{items: items, flush: flush}
 	var zero T
-	var blocks [][]T // the elements past items' capacity
-	n := 0           // how many the blocks hold
-	slot := func() *T {
-		if flush != nil && len(items) == cap(items) && len(items) > 0 {
-			items = flush(items)
-		}
-		if len(items) < cap(items) {
-			items = append(items, zero)
-			return &items[len(items)-1]
-		}
-		if len(blocks) == 0 || len(blocks[len(blocks)-1]) == cap(blocks[len(blocks)-1]) {
-			blocks = append(blocks, make([]T, 0, min(max(n, 64), 1024)))
-		}
-		b := &blocks[len(blocks)-1]
-		*b = append(*b, zero)
-		n++
-		return &(*b)[len(*b)-1]
-	}
 	_, records := any(&zero).(record)
 	first := true // no element read yet
 	slow := 0     // elements left to read with d before the fast path again
@@ -716,7 +701,7 @@ func decodeElems[T listItem](d *decoder, items []T, flush func([]T) []T, inObjec
 	for {
 		var v *T
 		if records && slow == 0 {
-			v = fastElems(d, slot, &first, inObject)
+			v = fastElems(d, &l, &first, inObject)
 			// d stands before an element the fast path does not know, or
 			// before the list's end, or where the body ended.
 			declines++
@@ -727,7 +712,7 @@ func decodeElems[T listItem](d *decoder, items []T, flush func([]T) []T, inObjec
 			break
 		}
 		if v == nil {
-			v = slot()
+			v = l.slot()
 		}
 		var err error
 		if t, ok := any(v).(*text); ok {
@@ -736,21 +721,53 @@ func decodeElems[T listItem](d *decoder, items []T, flush func([]T) []T, inObjec
 			err = d.record(k, any(v).(record))
 		}
 		if err != nil {
-			return items, err
+			return l.items, err
 		}
 		first = false
 		slow = max(slow-1, 0)
 	}
 	if _, err := d.ReadToken(); err != nil {
-		return items, err
+		return l.items, err
 	}
-	if n > 0 {
-		items = slices.Grow(items, n)
-		for _, b := range blocks {
-			items = append(items, b...)
+	return l.done(), nil
+}
+
+// elems is the list of elements decodeElems appends to.
+type elems[T listItem] struct {
+	items  []T
+	flush  func([]T) []T
+	blocks [][]T // the elements past items' capacity
+	n      int   // how many the blocks hold
+}
+
+// slot appends an element and returns it to be decoded.
+func (l *elems[T]) slot() *T {
+	var zero T
+	if l.flush != nil && len(l.items) == cap(l.items) && len(l.items) > 0 {
+		l.items = l.flush(l.items)
+	}
+	if len(l.items) < cap(l.items) {
+		l.items = append(l.items, zero)
+		return &l.items[len(l.items)-1]
+	}
+	if len(l.blocks) == 0 || len(l.blocks[len(l.blocks)-1]) == cap(l.blocks[len(l.blocks)-1]) {
+		l.blocks = append(l.blocks, make([]T, 0, min(max(l.n, 64), 1024)))
+	}
+	b := &l.blocks[len(l.blocks)-1]
+	*b = append(*b, zero)
+	l.n++
+	return &(*b)[len(*b)-1]
+}
+
+// done appends the blocks to the items, and returns them.
+func (l *elems[T]) done() []T {
+	if l.n > 0 {
+		l.items = slices.Grow(l.items, l.n)
+		for _, b := range l.blocks {
+			l.items = append(l.items, b...)
 		}
 	}
-	return items, nil
+	return l.items
 }
 
 // decodeObject reads a single JSON object into v, ignoring whatever

@@ -91,7 +91,7 @@ func (f *fastList) fill() bool {
 // can, then makes d resume there. first tells whether an element has been
 // read, and is kept up to date. It returns the slot taken for an element
 // that d must now read, or nil.
-func fastElems[T listItem](d *decoder, slot func() *T, first *bool, inObject bool) *T {
+func fastElems[T listItem](d *decoder, l *elems[T], first *bool, inObject bool) *T {
 	f := &d.fast
 	if f.r == nil {
 		f.r, f.buf, f.spare = d.src, getBuffer(), getBuffer()
@@ -117,7 +117,7 @@ func fastElems[T listItem](d *decoder, slot func() *T, first *bool, inObject boo
 				break
 			}
 			if v == nil {
-				v = slot()
+				v = l.slot()
 			}
 			end, st := d.fastRecord(b, i, any(v).(record))
 			if st == fastOK {
