@@ -130,6 +130,8 @@ type Client struct {
 	drift      sync.Map // kind+"\x00"+value -> struct{}
 	driftCount atomic.Int64
 
+	labels labelMemo
+
 	sizes listSizes // listsize.go
 }
 

@@ -59,34 +59,39 @@ func labelIndex[C ~string](known map[string]C) map[string]C {
 // likely to introduce: accents, typographic apostrophes, case and spacing.
 // Apostrophes are mapped after decomposition, since some characters
 // decompose into one.
-// Results are remembered: a reason list holds a few dozen labels, read on
-// every request when the shared cache is off, and building the Unicode
-// transform chain was a fifth of such a request's CPU.
 func normalizeLabel(s string) string {
-	if v, ok := normalized.Load(s); ok {
-		return v.(string)
-	}
 	// The chain is stateful, hence built per call.
 	fold := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), runes.Map(apostrophe), norm.NFC)
 	out := s
 	if folded, _, err := transform.String(fold, s); err == nil {
 		out = folded
 	}
-	out = strings.Join(strings.Fields(strings.ToLower(out)), " ")
-	if normalizedCount.Add(1) <= maxNormalized {
-		normalized.Store(s, out)
+	return strings.Join(strings.Fields(strings.ToLower(out)), " ")
+}
+
+// labelMemo remembers normalizeLabel's results for a Client, up to
+// maxNormalized labels (an upstream sending ever new labels is not given
+// the memory). A reason list holds a few dozen labels, read on every
+// request when the shared cache is off, and building the Unicode transform
+// chain was a fifth of such a request's CPU.
+type labelMemo struct {
+	m sync.Map // label -> normalised label
+	n atomic.Int64
+}
+
+const maxNormalized = 4096
+
+// normalize is normalizeLabel, remembered.
+func (m *labelMemo) normalize(s string) string {
+	if v, ok := m.m.Load(s); ok {
+		return v.(string)
+	}
+	out := normalizeLabel(s)
+	if m.n.Add(1) <= maxNormalized {
+		m.m.Store(s, out)
 	}
 	return out
 }
-
-// normalized remembers normalizeLabel's results, up to maxNormalized
-// labels (an upstream sending ever new labels is not given the memory).
-var (
-	normalized      sync.Map
-	normalizedCount atomic.Int64
-)
-
-const maxNormalized = 4096
 
 // apostrophe maps the characters used as apostrophes to the ASCII one.
 func apostrophe(r rune) rune {
@@ -110,7 +115,7 @@ func mapReasons[C ~string, R any](c *Client, endpoint string, labels []text, ind
 			continue
 		}
 		var code *C
-		if v, ok := index[normalizeLabel(l.s)]; ok {
+		if v, ok := index[c.labels.normalize(l.s)]; ok {
 			codes[i] = v
 			code = &codes[i]
 		} else {

@@ -3,6 +3,7 @@ package covage
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -234,4 +235,19 @@ func addTestdata(f *testing.F) {
 		require.NoError(f, err)
 		f.Add(b)
 	}
+}
+
+// TestLabelMemoIsBounded checks that a Client's memo of normalised labels
+// gives normalizeLabel's answers and stops growing at maxNormalized, so an
+// upstream sending ever new labels does not grow the gateway's memory.
+func TestLabelMemoIsBounded(t *testing.T) {
+	var m labelMemo
+	for i := range maxNormalized + 100 {
+		s := fmt.Sprintf("Déménagement  N°%d", i)
+		require.Equal(t, normalizeLabel(s), m.normalize(s))
+		require.Equal(t, normalizeLabel(s), m.normalize(s), "remembered")
+	}
+	kept := 0
+	m.m.Range(func(_, _ any) bool { kept++; return true })
+	require.Equal(t, maxNormalized, kept)
 }
