@@ -130,7 +130,8 @@ type Client struct {
 	drift      sync.Map // kind+"\x00"+value -> struct{}
 	driftCount atomic.Int64
 
-	labels labelMemo
+	labels  labelMemo
+	buffers buffers // fastlist.go
 
 	sizes listSizes // listsize.go
 }
@@ -532,7 +533,7 @@ func fetchMapped[R listItem, D any](ctx context.Context, c *Client, endpoint, ra
 				clear(raw)
 				return raw[:0]
 			}
-			rest, link, err := decodeListFlushing(body, listKey, block[:0], flush)
+			rest, link, err := decodeListFlushing(body, listKey, block[:0], flush, &c.buffers)
 			if err != nil {
 				return err
 			}
@@ -570,7 +571,7 @@ func fetchList[T listItem](ctx context.Context, c *Client, endpoint, rawURL, lis
 		done := items // the pages before this one; a retried page starts here again
 		err := c.get(ctx, endpoint, rawURL, func(resp *http.Response, body io.Reader) error {
 			var err error
-			items, next, err = decodeList(body, listKey, done)
+			items, next, err = decodeListFlushing(body, listKey, done, nil, &c.buffers)
 			from = resp.Request.URL
 			return err
 		})

@@ -588,16 +588,17 @@ func kindName(k jsontext.Kind) string {
 // envelope's closing delimiter; unlike it, it reports a document that ends
 // before that delimiter as truncated rather than taking it for complete.
 func decodeList[T listItem](r io.Reader, listKey string, items []T) ([]T, string, error) {
-	return decodeListFlushing(r, listKey, items, nil)
+	return decodeListFlushing(r, listKey, items, nil, nil)
 }
 
 // decodeListFlushing is decodeList, handing items to flush whenever they
 // fill their capacity; flush returns the slice to go on with. A caller
 // that maps records as they come gives back items[:0], and never holds a
 // long list's raw records at once. What is left at the end is the
-// caller's to flush.
-func decodeListFlushing[T listItem](r io.Reader, listKey string, items []T, flush func([]T) []T) ([]T, string, error) {
+// caller's to flush. bufs, when set, lends the fast path its buffers.
+func decodeListFlushing[T listItem](r io.Reader, listKey string, items []T, flush func([]T) []T, bufs *buffers) ([]T, string, error) {
 	d := newDecoder(r)
+	d.fast.bufs = bufs
 	items, next, err := decodeListFrom(d, listKey, items, flush)
 	d.fast.release()
 	return items, next, d.at(err)

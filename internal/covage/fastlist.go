@@ -34,25 +34,37 @@ type fastList struct {
 	pos   int
 	base  int64
 	err   error // the body's read error, once it has given one
+	bufs  *buffers
 }
 
-// buffers holds the fast path's buffers between lists: a list read
-// allocated and cleared two of them.
-var buffers = sync.Pool{New: func() any { return new([fastRead]byte) }}
+// buffers keeps the fast path's buffers between lists, for a Client: a
+// list read allocated and cleared two of them. The zero value is ready;
+// a nil one allocates every buffer.
+type buffers struct{ pool sync.Pool }
 
-func getBuffer() []byte { return buffers.Get().(*[fastRead]byte)[:0] }
+func (bs *buffers) get() []byte {
+	if bs != nil {
+		if p, ok := bs.pool.Get().(*[fastRead]byte); ok {
+			return p[:0]
+		}
+	}
+	return make([]byte, 0, fastRead)
+}
+
+func (bs *buffers) put(b []byte) {
+	if bs != nil && cap(b) == fastRead {
+		bs.pool.Put((*[fastRead]byte)(b[:fastRead]))
+	}
+}
 
 // release gives the buffers back, once the list is read: nothing reads
 // them after it (a Decoder reading f has ended with the list).
 func (f *fastList) release() {
 	if f.r != nil {
-		for _, b := range [...][]byte{f.buf, f.spare} {
-			if cap(b) == fastRead {
-				buffers.Put((*[fastRead]byte)(b[:fastRead]))
-			}
-		}
+		f.bufs.put(f.buf)
+		f.bufs.put(f.spare)
 	}
-	*f = fastList{}
+	*f = fastList{bufs: f.bufs}
 }
 
 // Read implements io.Reader for a resumed Decoder.
@@ -94,7 +106,7 @@ func (f *fastList) fill() bool {
 func fastElems[T listItem](d *decoder, l *elems[T], first *bool, inObject bool) *T {
 	f := &d.fast
 	if f.r == nil {
-		f.r, f.buf, f.spare = d.src, getBuffer(), getBuffer()
+		f.r, f.buf, f.spare = d.src, f.bufs.get(), f.bufs.get()
 	}
 	// Take what d has buffered: d is not read again until it resumes.
 	nb := append(f.spare[:0], d.UnreadBuffer()...)
