@@ -23,6 +23,15 @@ import (
 // fastRead is how much the fast path reads from the body at a time.
 const fastRead = 32 << 10
 
+// fastMinRead is the least a read takes from the body before the fast
+// path scans again, unless the body ends.
+const fastMinRead = 4 << 10
+
+// fastMaxRecord bounds what the fast path holds of one record, the
+// separator and spaces before it included. A longer one is the Decoder's,
+// which reads any length in one pass.
+const fastMaxRecord = fastRead / 2
+
 // fastList is the body as the fast path reads it: buf[pos:] is read from
 // the body and not yet decoded, and base is the body's offset of buf[0].
 // A Decoder that resumes reads it as an io.Reader: first what is left of
@@ -35,6 +44,7 @@ type fastList struct {
 	base  int64
 	err   error // the body's read error, once it has given one
 	bufs  *buffers
+	scans int // fastRecord calls, rescans included: tests bound them
 }
 
 // buffers keeps the fast path's buffers between lists, for a Client: a
@@ -92,18 +102,29 @@ func (f *fastList) fill() bool {
 	if cap(f.buf)-n < fastRead/2 {
 		f.buf = append(make([]byte, 0, max(2*cap(f.buf), fastRead)), f.buf...)
 	}
-	m, err := f.r.Read(f.buf[n:cap(f.buf)])
-	f.buf = f.buf[:n+m]
-	f.err = err
-	return m > 0 || err == nil
+	// A record the buffer ended within is scanned again from its start
+	// once more is read: reading at least fastMinRead first keeps a body
+	// that arrives a few bytes at a time from having its records scanned
+	// over and over.
+	got := 0
+	for got < fastMinRead && n+got < cap(f.buf) {
+		m, err := f.r.Read(f.buf[n+got : cap(f.buf)])
+		got += m
+		if err != nil {
+			f.err = err
+			break
+		}
+	}
+	f.buf = f.buf[:n+got]
+	return got > 0 || f.err == nil
 }
 
 // fastElems reads the elements of a list with the fast path, from where
 // d stands in it (after its '[' or after an element) for as long as it
 // can, then makes d resume there. first tells whether an element has been
 // read, and is kept up to date. It returns the slot taken for an element
-// that d must now read, or nil.
-func fastElems[T listItem](d *decoder, l *elems[T], first *bool, inObject bool) *T {
+// that d must now read, or nil, and how many elements it read.
+func fastElems[T listItem](d *decoder, l *elems[T], first *bool, inObject bool) (*T, int) {
 	f := &d.fast
 	if f.r == nil {
 		f.r, f.buf, f.spare = d.src, f.bufs.get(), f.bufs.get()
@@ -115,6 +136,7 @@ func fastElems[T listItem](d *decoder, l *elems[T], first *bool, inObject bool) 
 	f.spare, f.buf, f.pos = f.buf, nb, 0
 
 	var v *T
+	read := 0
 	for {
 		b := f.buf
 		i := skipSpace(b, f.pos)
@@ -132,20 +154,22 @@ func fastElems[T listItem](d *decoder, l *elems[T], first *bool, inObject bool) 
 				v = l.slot()
 			}
 			end, st := d.fastRecord(b, i, any(v).(record))
+			f.scans++
 			if st == fastOK {
 				f.pos, *first, v = end, false, nil
+				read++
 				continue
 			}
 			if st == fastDecline {
 				break
 			}
 		}
-		if !f.fill() {
+		if len(b)-f.pos >= fastMaxRecord || !f.fill() {
 			break
 		}
 	}
 	d.resume(*first, inObject)
-	return v
+	return v, read
 }
 
 // resume makes d read on from where the fast path stands, behind a prefix

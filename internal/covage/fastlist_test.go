@@ -164,3 +164,32 @@ func readValues(body []byte) error {
 }
 
 func first[T any](_ T, err error) error { return err }
+
+// TestFastPathScansRecordsAFewTimes checks that a body arriving a byte at
+// a time does not have its records scanned again for each byte: a record
+// the buffer ends within is scanned again only after fastMinRead more
+// bytes, and one longer than fastMaxRecord is left to the Decoder.
+func TestFastPathScansRecordsAFewTimes(t *testing.T) {
+	long := `[{"code":"` + strings.Repeat("A", 1<<20) + `","reference":"R"}]`
+	for name, body := range map[string][]byte{
+		"2,000 records": longList(2000),
+		"a 1 MiB field": []byte(long),
+	} {
+		want, _, err := decodeListStd[rawEnni](bytes.NewReader(body), "", nil)
+		require.NoError(t, err)
+		d := newDecoder(iotest.OneByteReader(bytes.NewReader(body)))
+		got, _, err := decodeListFrom(d, "", []rawEnni(nil), nil)
+		require.NoError(t, err, name)
+		require.Equal(t, want, got, name)
+		bound := len(want) + len(body)/fastMinRead + 2
+		if name == "a 1 MiB field" {
+			bound = fastMaxRecord/fastMinRead + 2
+		} else {
+			// The odd records, one in forty, are the Decoder's, and the
+			// fast path takes the others up again after each of them.
+			require.GreaterOrEqual(t, d.fast.scans, len(want)*9/10, name)
+		}
+		require.LessOrEqual(t, d.fast.scans, bound, name)
+		t.Logf("%s: %d scans for %d records and %d bytes", name, d.fast.scans, len(want), len(body))
+	}
+}
