@@ -172,7 +172,7 @@ func first[T any](_ T, err error) error { return err }
 func TestFastPathScansRecordsAFewTimes(t *testing.T) {
 	long := `[{"code":"` + strings.Repeat("A", 4*fastMaxRecord) + `","reference":"R"}]`
 	for name, body := range map[string][]byte{
-		"2,000 records": longList(2000),
+		"2,000 records":  longList(2000),
 		"a 64 KiB field": []byte(long),
 	} {
 		want, _, err := decodeListStd[rawEnni](bytes.NewReader(body), "", nil)
