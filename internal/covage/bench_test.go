@@ -16,14 +16,22 @@ import (
 // doorsJSON builds a bare array of n collection doors shaped like the
 // documented example.
 func doorsJSON(n int) []byte {
+	return jsonArray(n, ",", func(b *bytes.Buffer, i int) {
+		fmt.Fprintf(b, `{"Code":"%d","name":"client","short_name":"DC123","reference":"CN%06d",`+
+			`"label":"Collecte Nationale Entreprise","offer":"BPEA","dsp":"OXO","delivery_mode":"National","active":true}`, i, i)
+	})
+}
+
+// jsonArray builds a JSON array of n elements, which elem writes, with sep
+// between them.
+func jsonArray(n int, sep string, elem func(b *bytes.Buffer, i int)) []byte {
 	var b bytes.Buffer
 	b.WriteByte('[')
 	for i := range n {
 		if i > 0 {
-			b.WriteByte(',')
+			b.WriteString(sep)
 		}
-		fmt.Fprintf(&b, `{"Code":"%d","name":"client","short_name":"DC123","reference":"CN%06d",`+
-			`"label":"Collecte Nationale Entreprise","offer":"BPEA","dsp":"OXO","delivery_mode":"National","active":true}`, i, i)
+		elem(&b, i)
 	}
 	b.WriteByte(']')
 	return b.Bytes()

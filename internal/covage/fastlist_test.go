@@ -79,26 +79,19 @@ func TestFastRecord(t *testing.T) {
 // path leaves to the Decoder, so that a long body switches between the two
 // many times, across the fast path's reads.
 func longList(n int) []byte {
-	var b bytes.Buffer
-	b.WriteByte('[')
-	for i := range n {
-		if i > 0 {
-			b.WriteString(",\n ")
-		}
+	return jsonArray(n, ",\n ", func(b *bytes.Buffer, i int) {
 		switch {
 		case i%97 == 5:
-			fmt.Fprintf(&b, `{"reference":"CN%06d","extra":{"nested":[1,{"deep":true}]},"label":"n°%d"}`, i, i)
+			fmt.Fprintf(b, `{"reference":"CN%06d","extra":{"nested":[1,{"deep":true}]},"label":"n°%d"}`, i, i)
 		case i%131 == 7:
-			fmt.Fprintf(&b, `{"\u0072eference":"CN%06d","OFFER":"bpea"}`, i)
+			fmt.Fprintf(b, `{"\u0072eference":"CN%06d","OFFER":"bpea"}`, i)
 		case i%211 == 9:
 			b.WriteString(`null`)
 		default:
-			fmt.Fprintf(&b, `{"Code":%d,"name":"Client \"%d\"","reference":"CN%06d","label":"Porte de collecte n°%d","offer":"BPEA","delivery_mode":"Régional","active":%t}`,
+			fmt.Fprintf(b, `{"Code":%d,"name":"Client \"%d\"","reference":"CN%06d","label":"Porte de collecte n°%d","offer":"BPEA","delivery_mode":"Régional","active":%t}`,
 				i, i, i, i, i%3 == 0)
 		}
-	}
-	b.WriteByte(']')
-	return b.Bytes()
+	})
 }
 
 func TestFastPathAgreesOnLongLists(t *testing.T) {
