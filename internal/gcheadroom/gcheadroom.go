@@ -14,11 +14,26 @@
 //	percent = max(100, 100 × headroom / live heap)
 //
 // A small live heap gets the headroom (64 MiB by default, GC_HEADROOM_MB);
-// a live heap larger than the headroom collects as with GOGC=100. A memory
-// limit (GOMEMLIMIT) still applies on top, as always.
+// a live heap larger than the headroom collects as with GOGC=100.
+//
+// The percentage alone is one collection late: the runtime applies it to
+// the heap the next collection leaves live, not to the one it was computed
+// for. When that heap is larger (a burst after idle, or requests holding
+// large lists that come and go), the heap may grow by the new live heap
+// times a percentage meant for a smaller one: 58 MB live under a
+// percentage computed for 20 MB let the heap reach 226 MB before the next
+// collection, where the headroom meant 122 MB (GODEBUG=gctrace=1, 50,000
+// doors, 4 requests in flight, cache off). So each tuning also sets a soft
+// memory limit: the heap the percentage meant, plus the runtime's memory
+// that is not heap (stacks, metadata, fragmentation). The limit caps that
+// overshoot (a collection comes early instead, and the next tuning moves
+// the limit), and it makes the runtime return freed pages to the system
+// down to it. A limit set by the operator (GOMEMLIMIT) is kept when it is
+// lower.
 package gcheadroom
 
 import (
+	"math"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -53,9 +68,27 @@ var (
 	running *tuner
 )
 
+// Limit is the soft memory limit for a live heap of live bytes tuned to
+// percent: the heap that percentage lets it reach, plus overhead, the
+// runtime's memory that is neither heap objects nor free pages; never
+// above the operator's limit.
+func Limit(percent int, live, overhead uint64, operator int64) int64 {
+	live = max(live, minLive)
+	f := uint64(100 + percent)
+	if live > math.MaxInt64/f {
+		return operator
+	}
+	limit := live*f/100 + overhead
+	if limit > math.MaxInt64 || int64(limit) > operator {
+		return operator
+	}
+	return int64(limit)
+}
+
 type tuner struct {
 	headroom uint64
-	previous int // the percentage before Start, restored by stop
+	previous int   // the percentage before Start, restored by stop
+	limit    int64 // the memory limit before Start: the operator's, restored by stop
 	stopped  bool
 	sample   []metrics.Sample
 	onTune   func(percent int) // tests: called after each adjustment
@@ -78,8 +111,15 @@ func start(headroom uint64, onTune func(int)) (stop func()) {
 	t := &tuner{
 		headroom: headroom,
 		previous: debug.SetGCPercent(100),
-		sample:   []metrics.Sample{{Name: "/gc/heap/live:bytes"}},
-		onTune:   onTune,
+		limit:    debug.SetMemoryLimit(-1),
+		sample: []metrics.Sample{
+			{Name: "/gc/heap/live:bytes"},
+			{Name: "/memory/classes/total:bytes"},
+			{Name: "/memory/classes/heap/released:bytes"},
+			{Name: "/memory/classes/heap/free:bytes"},
+			{Name: "/memory/classes/heap/objects:bytes"},
+		},
+		onTune: onTune,
 	}
 	debug.SetGCPercent(t.previous)
 	running = t
@@ -94,6 +134,7 @@ func start(headroom uint64, onTune func(int)) (stop func()) {
 		t.stopped = true
 		running = nil
 		debug.SetGCPercent(t.previous)
+		debug.SetMemoryLimit(t.limit)
 	}
 }
 
@@ -121,16 +162,24 @@ func (t *tuner) arm() {
 	}, t)
 }
 
-// tune sets the percentage from the live heap the last collection left.
-// It runs with mu held.
+// tune sets the percentage and the limit from the heap the last
+// collection left. It runs with mu held.
 func (t *tuner) tune() {
 	metrics.Read(t.sample)
-	var live uint64
-	if t.sample[0].Value.Kind() == metrics.KindUint64 {
-		live = t.sample[0].Value.Uint64()
+	var v [5]uint64
+	for i, s := range t.sample {
+		if s.Value.Kind() == metrics.KindUint64 {
+			v[i] = s.Value.Uint64()
+		}
+	}
+	live, total, released, free, objects := v[0], v[1], v[2], v[3], v[4]
+	var overhead uint64
+	if used := released + free + objects; total > used {
+		overhead = total - used
 	}
 	p := Percent(t.headroom, live)
 	debug.SetGCPercent(p)
+	debug.SetMemoryLimit(Limit(p, live, overhead, t.limit))
 	if t.onTune != nil {
 		t.onTune(p)
 	}

@@ -1,6 +1,7 @@
 package gcheadroom
 
 import (
+	"math"
 	"runtime"
 	"runtime/debug"
 	"testing"
@@ -29,6 +30,86 @@ func TestPercent(t *testing.T) {
 	} {
 		require.Equal(t, tt.want, Percent(tt.headroom, tt.live), "headroom %d live %d", tt.headroom, tt.live)
 	}
+}
+
+func TestLimit(t *testing.T) {
+	const mib = 1 << 20
+	const none = math.MaxInt64 // no limit set by the operator
+	for _, tt := range []struct {
+		percent        int
+		live, overhead uint64
+		operator, want int64
+	}{
+		{400, 16 * mib, 8 * mib, none, 88 * mib},     // the heap the percentage means, plus the rest
+		{100, 64 * mib, 0, none, 128 * mib},          // GOGC=100: twice the live heap
+		{1600, 0, 2 * mib, none, 70 * mib},           // no collection yet: the 4 MiB minimum
+		{400, 16 * mib, 8 * mib, 50 * mib, 50 * mib}, // the operator's lower limit is kept
+		{400, 16 * mib, 8 * mib, 99 * mib, 88 * mib}, // a higher one is not reached
+		{maxPercent, 1 << 62, 0, none, none},         // overflow: no limit
+	} {
+		require.Equal(t, tt.want, Limit(tt.percent, tt.live, tt.overhead, tt.operator), "%+v", tt)
+	}
+}
+
+// currentLimit reads the soft memory limit.
+func currentLimit() int64 { return debug.SetMemoryLimit(-1) }
+
+// TestStartSetsTheLimitAfterEveryCollection checks that each tuning sets a
+// memory limit above the live heap and below what an unbounded percentage
+// would allow, that an operator's lower limit is kept, and that stop
+// restores the limit found at Start.
+func TestStartSetsTheLimitAfterEveryCollection(t *testing.T) {
+	before := currentLimit()
+	t.Cleanup(func() { debug.SetMemoryLimit(before) })
+	tuned := make(chan int, 16)
+	const headroom = 8 << 20
+	stop := start(headroom, func(p int) {
+		select {
+		case tuned <- p:
+		default:
+		}
+	})
+	t.Cleanup(stop)
+	wait := func() {
+		select {
+		case <-tuned:
+		case <-time.After(time.Minute): // a safety net, not a measurement
+			t.Fatal("not tuned after a collection")
+		}
+	}
+	wait()
+	var ms runtime.MemStats
+	for range 3 {
+		runtime.GC()
+		wait()
+		runtime.ReadMemStats(&ms)
+		limit := currentLimit()
+		require.Less(t, limit, int64(math.MaxInt64), "no limit set")
+		// Above the heap left live (HeapAlloc, just after the
+		// collection) plus the headroom; below the whole address
+		// space the runtime has mapped plus twice that.
+		require.Greater(t, limit, int64(ms.HeapAlloc+headroom))
+		require.Less(t, limit, int64(3*ms.Sys+headroom))
+	}
+	stop()
+	require.Equal(t, before, currentLimit(), "stop restores the limit")
+
+	// An operator's limit lower than the tuned one is kept, and restored.
+	const operator = 1 << 20 // lower than any tuned limit: the live heap alone is larger
+	debug.SetMemoryLimit(operator)
+	stop = start(headroom, func(p int) {
+		select {
+		case tuned <- p:
+		default:
+		}
+	})
+	t.Cleanup(stop)
+	wait()
+	runtime.GC()
+	wait()
+	require.Equal(t, int64(operator), currentLimit())
+	stop()
+	require.Equal(t, int64(operator), currentLimit())
 }
 
 // currentPercent reads the GC percentage.
