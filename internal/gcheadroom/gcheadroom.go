@@ -70,8 +70,8 @@ var (
 
 // Limit is the soft memory limit for a live heap of live bytes tuned to
 // percent: the heap that percentage lets it reach, plus overhead, the
-// runtime's memory that is neither heap objects nor free pages; never
-// above the operator's limit.
+// runtime's memory that is neither heap objects nor free pages, plus a
+// sixteenth; never above the operator's limit.
 func Limit(percent int, live, overhead uint64, operator int64) int64 {
 	live = max(live, minLive)
 	f := uint64(100 + percent)
@@ -79,6 +79,12 @@ func Limit(percent int, live, overhead uint64, operator int64) int64 {
 		return operator
 	}
 	limit := live*f/100 + overhead
+	// The runtime returns freed pages down to 95 % of the limit: without
+	// a sixteenth more, a steady small heap sat above that line, and each
+	// cycle's pages were returned and faulted back (0.49 page faults a
+	// cold reasons request against 0.29 without the limit, and 0.27 with
+	// the sixteenth).
+	limit += limit / 16
 	if limit > math.MaxInt64 || int64(limit) > operator {
 		return operator
 	}

@@ -40,12 +40,12 @@ func TestLimit(t *testing.T) {
 		live, overhead uint64
 		operator, want int64
 	}{
-		{400, 16 * mib, 8 * mib, none, 88 * mib},     // the heap the percentage means, plus the rest
-		{100, 64 * mib, 0, none, 128 * mib},          // GOGC=100: twice the live heap
-		{1600, 0, 2 * mib, none, 70 * mib},           // no collection yet: the 4 MiB minimum
-		{400, 16 * mib, 8 * mib, 50 * mib, 50 * mib}, // the operator's lower limit is kept
-		{400, 16 * mib, 8 * mib, 99 * mib, 88 * mib}, // a higher one is not reached
-		{maxPercent, 1 << 62, 0, none, none},         // overflow: no limit
+		{400, 16 * mib, 8 * mib, none, 88 * mib * 17 / 16},     // the heap the percentage means, plus the rest, plus a sixteenth
+		{100, 64 * mib, 0, none, 128 * mib * 17 / 16},          // GOGC=100: twice the live heap
+		{1600, 0, 2 * mib, none, 70 * mib * 17 / 16},           // no collection yet: the 4 MiB minimum
+		{400, 16 * mib, 8 * mib, 50 * mib, 50 * mib},           // the operator's lower limit is kept
+		{400, 16 * mib, 8 * mib, 99 * mib, 88 * mib * 17 / 16}, // a higher one is not reached
+		{maxPercent, 1 << 62, 0, none, none},                   // overflow: no limit
 	} {
 		require.Equal(t, tt.want, Limit(tt.percent, tt.live, tt.overhead, tt.operator), "%+v", tt)
 	}
