@@ -150,10 +150,11 @@ func TestChunks(t *testing.T) {
 // TestMappedDoorsDropTheirRawRecords checks that the doors a read returns
 // do not keep the raw records they were mapped from: a list held by a
 // request or the shared cache would otherwise hold both. Once the doors
-// are the only reference left, a collection frees the raw records.
+// are the only reference left, a collection frees the raw records. Nor
+// does each door keep a copy of its offer.
 func TestMappedDoorsDropTheirRawRecords(t *testing.T) {
 	c := newClient(t, newUpstream(t))
-	raw, _, err := decodeList(strings.NewReader(`[{"reference":"CN1","code":"1","name":"n","short_name":"s","label":"l","offer":"BPE","dsp":"d","delivery_mode":"m","active":true}]`), "", []rawEnni(nil))
+	raw, _, err := decodeList(strings.NewReader(`[{"reference":"CN1","code":"1","name":"n","short_name":"s","label":"l","offer":"BPE","dsp":"d","delivery_mode":"m","active":true},{"reference":"CN2","offer":" bpe"}]`), "", []rawEnni(nil))
 	require.NoError(t, err)
 	gone := weak.Make(&raw[0])
 	doors := c.ennis(raw)
@@ -163,6 +164,9 @@ func TestMappedDoorsDropTheirRawRecords(t *testing.T) {
 	require.Equal(t, "CN1", doors[0].Reference)
 	require.Equal(t, "l", *doors[0].Label)
 	require.Equal(t, domain.OfferBPE, *doors[0].Offer)
+	// An offer is one of two values: the doors point to one copy of it,
+	// not each to its own.
+	require.Same(t, doors[0].Offer, doors[1].Offer)
 	runtime.KeepAlive(doors)
 }
 

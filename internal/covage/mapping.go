@@ -47,14 +47,14 @@ func (c *Client) projects(raw []rawProject) []*domain.Project {
 	return pointers(out)
 }
 
-// enniRecord is a mapped door with the values its optional fields point
-// to. The raw records, a third larger, are then garbage once mapped: a
-// list of 50,000 doors holds 9.6 MB instead of 15.6 MB for as long as the
-// request that read it, or the shared cache, keeps it.
+// enniRecord is a mapped door with the strings its optional fields point
+// to (its offer points to offers). The raw records, larger, are then
+// garbage once mapped: a list of 50,000 doors holds 8.8 MB (176 bytes a
+// door) instead of 15.6 MB for as long as the request that read it, or
+// the shared cache, keeps it.
 type enniRecord struct {
 	domain.Enni
 	code, name, shortName, label, dsp, deliveryMode string
-	offer                                           domain.Offer
 }
 
 func (c *Client) ennis(raw []rawEnni) []*domain.Enni {
@@ -81,7 +81,7 @@ func (c *Client) mapEnnis(out []enniRecord, raw []rawEnni) ([]enniRecord, int) {
 			ShortName:    r.ShortName.copyTo(&e.shortName),
 			Reference:    r.Reference.s,
 			Label:        r.Label.copyTo(&e.label),
-			Offer:        c.offer(&e.offer, &r.Offer),
+			Offer:        c.offer(&r.Offer),
 			Dsp:          r.Dsp.copyTo(&e.dsp),
 			DeliveryMode: r.DeliveryMode.copyTo(&e.deliveryMode),
 			Active:       c.flag(&r.Active),
@@ -204,14 +204,20 @@ func (c *Client) number(dst *int, t *text) *int {
 
 // offer matches an offer type loosely (spacing, case) into dst and returns
 // dst, or nil.
-func (c *Client) offer(dst *domain.Offer, t *text) *domain.Offer {
+// offers are the offers a door may have. A door's Offer points here, not
+// to a copy in its record: 16 bytes less a door, 0.8 MB a list of 50,000.
+// Nothing writes through a door's Offer.
+var offers = [...]domain.Offer{domain.OfferBPE, domain.OfferBPEA}
+
+func (c *Client) offer(t *text) *domain.Offer {
 	if !t.present() {
 		return nil
 	}
-	switch o := domain.Offer(strings.ToUpper(strings.TrimSpace(t.s))); o {
-	case domain.OfferBPE, domain.OfferBPEA:
-		*dst = o
-		return dst
+	o := domain.Offer(strings.ToUpper(strings.TrimSpace(t.s)))
+	for i := range offers {
+		if offers[i] == o {
+			return &offers[i]
+		}
 	}
 	c.unknown(driftOffer, t.s)
 	return nil

@@ -25,7 +25,8 @@
 // collection, where the headroom meant 122 MB (GODEBUG=gctrace=1, 50,000
 // doors, 4 requests in flight, cache off). So each tuning also sets a soft
 // memory limit: the heap the percentage meant, plus the runtime's memory
-// that is not heap (stacks, metadata, fragmentation). The limit caps that
+// that is not heap (stacks, metadata, fragmentation), plus a sixteenth
+// (see Limit). The limit caps that
 // overshoot (a collection comes early instead, and the next tuning moves
 // the limit), and it makes the runtime return freed pages to the system
 // down to it. A limit set by the operator (GOMEMLIMIT) is kept when it is
