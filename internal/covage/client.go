@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -499,81 +500,35 @@ func drain(body io.ReadCloser, limit int64) {
 // them: a few tens of kB of raw doors, reused for the whole list.
 const mapBlock = 256
 
-// chunkLen is how many mapped records one chunk of fetchMapped holds:
-// four blocks, about 200 kB of doors.
-const chunkLen = 4 * mapBlock
-
-// chunks holds mapped records in arrays of chunkLen, not in one array
-// the length of the list. A list of 50,000 doors was one 10 MB array per
-// read, and with the cache off every request reads its own: a freed array
-// is reused only by an allocation that fits the same free pages, and the
-// runtime returns such pages to the system only later, so they add to the
-// peak. Chunks of one size are reused whole by the next read; a list's
-// only spare room is its last chunk's, so its length need not be known in
-// advance and nothing is copied as it grows. Measured with the
-// collector's memory limit (internal/gcheadroom), 50,000 doors, 4 requests
-// in flight, cache off: 146–165 MB peak RSS against 164–189 MB with one
-// array (BENCHMARKS.md, "Streaming large lists").
-type chunks[D any] struct {
-	full [][]D // the chunks before cur, each full or cut short by a skip
-	cur  []D
-	n    int // the records in full
-}
-
-// room makes cur able to take n more records without growing.
-func (c *chunks[D]) room(n int) {
-	if cap(c.cur)-len(c.cur) >= n {
-		return
-	}
-	if len(c.cur) > 0 {
-		c.full = append(c.full, c.cur)
-		c.n += len(c.cur)
-	}
-	c.cur = make([]D, 0, max(chunkLen, n))
-}
-
-// len returns how many records the chunks hold.
-func (c *chunks[D]) len() int { return c.n + len(c.cur) }
-
-// truncate keeps the first n records, for a page read again.
-func (c *chunks[D]) truncate(n int) {
-	for n < c.n {
-		last := c.full[len(c.full)-1]
-		c.full[len(c.full)-1] = nil
-		c.full = c.full[:len(c.full)-1]
-		c.n -= len(last)
-		clear(c.cur)
-		c.cur = last
-	}
-	clear(c.cur[n-c.n:])
-	c.cur = c.cur[:n-c.n]
-}
-
-// all returns the records' chunks, in order.
-func (c *chunks[D]) all() [][]D { return append(c.full[:len(c.full):len(c.full)], c.cur) }
-
 // fetchMapped reads every page of a list endpoint like fetchList, but maps
 // the raw records block by block as they are decoded: conv appends the
 // mapped records of raw to out and reports how many it skipped. A long
 // list's raw records are never all held at once: for 50,000 doors that is
-// 11.6 MB less at the peak of each read. The mapped records are kept in
-// chunks (see chunks).
-func fetchMapped[R listItem, D any](ctx context.Context, c *Client, endpoint, rawURL, listKey string, conv func(out []D, raw []R) ([]D, int)) (*chunks[D], error) {
-	out := &chunks[D]{}
+// 11.6 MB less at the peak of each read.
+func fetchMapped[R listItem, D any](ctx context.Context, c *Client, endpoint, rawURL, listKey string, conv func(out []D, raw []R) ([]D, int)) ([]D, error) {
+	first := rawURL
+	var out []D
+	if n := c.sizes.capacity(first); n > 0 {
+		out = make([]D, 0, n)
+	}
 	block := make([]R, 0, mapBlock)
 	skipped := 0
 	for page := 1; ; page++ {
 		var next string
 		var from *url.URL
 		// The pages before this one; a retried page starts here again.
-		done, doneSkipped := out.len(), skipped
+		done, doneSkipped := len(out), skipped
 		err := c.get(ctx, endpoint, rawURL, func(resp *http.Response, body io.Reader) error {
-			out.truncate(done)
-			skipped = doneSkipped
+			out, skipped = out[:done], doneSkipped
 			flush := func(raw []R) []R {
-				out.room(len(raw))
+				// Doubled, not grown by append's quarter at a time: a
+				// first read of 50,000 doors would allocate its records
+				// about five times over.
+				if cap(out)-len(out) < len(raw) {
+					out = slices.Grow(out, max(len(raw), len(out)))
+				}
 				var n int
-				out.cur, n = conv(out.cur, raw)
+				out, n = conv(out, raw)
 				skipped += n
 				clear(raw)
 				return raw[:0]
@@ -590,6 +545,7 @@ func fetchMapped[R listItem, D any](ctx context.Context, c *Client, endpoint, ra
 			return nil, err
 		}
 		if next == "" {
+			c.sizes.remember(first, len(out))
 			c.skipped(endpoint, skipped)
 			return out, nil
 		}

@@ -60,7 +60,7 @@ type enniRecord struct {
 func (c *Client) ennis(raw []rawEnni) []*domain.Enni {
 	out, skipped := c.mapEnnis(make([]enniRecord, 0, len(raw)), raw)
 	c.skipped(EndpointEnni, skipped)
-	return enniPointers(&chunks[enniRecord]{cur: out})
+	return enniPointers(out)
 }
 
 // mapEnnis appends the doors of raw to out, and reports how many it
@@ -90,13 +90,12 @@ func (c *Client) mapEnnis(out []enniRecord, raw []rawEnni) ([]enniRecord, int) {
 	return out, skipped
 }
 
-// enniPointers returns the doors of c, once c holds them all.
-func enniPointers(c *chunks[enniRecord]) []*domain.Enni {
-	ptrs := make([]*domain.Enni, 0, c.len())
-	for _, chunk := range c.all() {
-		for i := range chunk {
-			ptrs = append(ptrs, &chunk[i].Enni)
-		}
+// enniPointers returns the doors of out, once out holds them all (an
+// append may move them before).
+func enniPointers(out []enniRecord) []*domain.Enni {
+	ptrs := make([]*domain.Enni, len(out))
+	for i := range out {
+		ptrs[i] = &out[i].Enni
 	}
 	return ptrs
 }
