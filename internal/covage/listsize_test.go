@@ -30,6 +30,13 @@ import (
 // them. The measure is allocation (runtime.MemStats.TotalAlloc), the least
 // of three rounds, not time.
 func TestLongListIsDecodedOnce(t *testing.T) {
+	if raceDetector {
+		// Under -race a first read allocated 3.7 records' bytes a door
+		// beyond the body, where it allocates 2.3 without it: the bound
+		// could no longer tell doubling from append's growth (3.9).
+		// CI runs this test without the race detector too.
+		t.Skip("the race detector changes what the runtime allocates")
+	}
 	const n = 20_000
 	items := make([]map[string]any, n)
 	for i := range items {
