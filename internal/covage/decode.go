@@ -274,6 +274,8 @@ type decoder struct {
 	// holds their text, and fields where each one's lies.
 	vals   []byte
 	fields []pending
+	// strs holds the records' strings, many records to a block.
+	strs stringBlocks
 }
 
 // pending is a record field read but not set yet: its text is
@@ -477,11 +479,12 @@ func (d *decoder) record(k jsontext.Kind, r record) error {
 	return nil
 }
 
-// setFields sets the fields of the record read. One allocation for the
-// record rather than one per field. In order, so that the last of
-// duplicate names wins.
+// setFields sets the fields of the record read, whose strings share a
+// block with the records read before it (stringBlocks): an allocation for
+// many records rather than one per record, or per field. In order, so
+// that the last of duplicate names wins.
 func (d *decoder) setFields() {
-	vals := string(d.vals)
+	vals := d.strs.keepBytes(d.vals)
 	for _, f := range d.fields {
 		f.t.s, f.t.ok = vals[f.start:f.end], true
 	}
