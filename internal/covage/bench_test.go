@@ -85,3 +85,44 @@ func BenchmarkDecodeEnnis2000(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMapEnnis maps 2,000 decoded doors into their records, for three
+// lists: every door like the documented example (one customer, one DSP),
+// doors like the demo upstream's (50 customers, 5 DSPs, each label its
+// own), and doors whose every value is their own.
+//
+//	go test ./internal/covage -run '^$' -bench MapEnnis -benchmem
+func BenchmarkMapEnnis(b *testing.B) {
+	lists := []struct {
+		name string
+		door func(b *bytes.Buffer, i int)
+	}{
+		{"example", func(b *bytes.Buffer, i int) {
+			fmt.Fprintf(b, `{"Code":"%d","name":"client","short_name":"DC123","reference":"CN%06d",`+
+				`"label":"Collecte Nationale Entreprise","offer":"BPEA","dsp":"OXO","delivery_mode":"National","active":true}`, i, i)
+		}},
+		{"demo", func(b *bytes.Buffer, i int) {
+			fmt.Fprintf(b, `{"code":"%d","name":"Client C%04d","short_name":"C%04d","reference":"CN%06d",`+
+				`"label":"Porte de collecte n°%d","offer":"BPEA","dsp":"%s","delivery_mode":"%s","active":true}`,
+				i, i%50+1, i%50+1, i, i, []string{"OXO", "Covage", "Altitude", "Axione", "Tutor"}[i%5], []string{"Régional", "National", "Régional"}[i%3])
+		}},
+		{"unique", func(b *bytes.Buffer, i int) {
+			fmt.Fprintf(b, `{"code":"%d","name":"Client %d","short_name":"C%d","reference":"CN%06d",`+
+				`"label":"Porte %d","offer":"BPE","dsp":"DSP %d","delivery_mode":"Mode %d","active":false}`, i, i, i, i, i, i, i)
+		}},
+	}
+	c, err := New(Config{BaseURL: "https://api.covage.com", Logger: quietLogger()})
+	require.NoError(b, err)
+	for _, l := range lists {
+		raw, _, err := decodeList(bytes.NewReader(jsonArray(2000, ",", l.door)), "", []rawEnni(nil))
+		require.NoError(b, err)
+		b.Run(l.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if got := c.ennis(raw); len(got) != 2000 {
+					b.Fatal(len(got))
+				}
+			}
+		})
+	}
+}

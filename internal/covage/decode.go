@@ -72,16 +72,6 @@ func (t *text) ptr() *string {
 	return &t.s
 }
 
-// copyTo copies the value to dst and returns dst, or nil when absent: for
-// a mapped record that must not keep its raw record alive.
-func (t *text) copyTo(dst *string) *string {
-	if !t.ok {
-		return nil
-	}
-	*dst = t.s
-	return dst
-}
-
 // Raw upstream records. Each one's field method maps the JSON names to its
 // fields; the tags give the same names, and a test checks that both agree.
 // Unexported fields hold mapped values so that the domain pointers can point

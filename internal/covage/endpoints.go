@@ -26,7 +26,7 @@ func (c *Client) Projects(ctx context.Context, f domain.ProjectFilter) ([]*domai
 
 // Ennis lists the customer's collection doors.
 func (c *Client) Ennis(ctx context.Context, f domain.EnniFilter) ([]*domain.Enni, error) {
-	doors, err := fetchMapped(ctx, c, EndpointEnni, c.endpointURL("enni/", EnniQuery(f)), "", c.mapEnnis)
+	doors, err := fetchMapped(ctx, c, EndpointEnni, c.endpointURL("enni/", EnniQuery(f)), "", c.doorMapper())
 	if err != nil {
 		return nil, err
 	}
