@@ -13,7 +13,7 @@ type stringBlocks struct {
 }
 
 const (
-	blockMin = 1 << 10
+	blockMin = 256
 	blockMax = 16 << 10
 )
 

@@ -33,7 +33,7 @@ func (t *text) decode(d *decoder) error {
 		return err
 	}
 	if b, ok := appendText(d.buf[:0], v); ok {
-		t.s, t.ok = string(b), true
+		t.s, t.ok = d.strs.keepBytes(b), true
 		d.buf = b
 	}
 	return nil
