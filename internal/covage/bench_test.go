@@ -86,10 +86,12 @@ func BenchmarkDecodeEnnis2000(b *testing.B) {
 	}
 }
 
-// BenchmarkMapEnnis maps 2,000 decoded doors into their records, for three
+// BenchmarkMapEnnis maps decoded doors into their records, for three
 // lists: every door like the documented example (one customer, one DSP),
 // doors like the demo upstream's (50 customers, 5 DSPs, each label its
-// own), and doors whose every value is their own.
+// own), and doors whose every value is their own; each as a short list
+// (2,000 doors) and a long one (20,000, past shareFrom: the doors share
+// their values and copy their own strings).
 //
 //	go test ./internal/covage -run '^$' -bench MapEnnis -benchmem
 func BenchmarkMapEnnis(b *testing.B) {
@@ -114,15 +116,18 @@ func BenchmarkMapEnnis(b *testing.B) {
 	c, err := New(Config{BaseURL: "https://api.covage.com", Logger: quietLogger()})
 	require.NoError(b, err)
 	for _, l := range lists {
-		raw, _, err := decodeList(bytes.NewReader(jsonArray(2000, ",", l.door)), "", []rawEnni(nil))
-		require.NoError(b, err)
-		b.Run(l.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if got := c.ennis(raw); len(got) != 2000 {
-					b.Fatal(len(got))
+		for _, n := range []int{2000, 20_000} {
+			raw, _, err := decodeList(bytes.NewReader(jsonArray(n, ",", l.door)), "", []rawEnni(nil))
+			require.NoError(b, err)
+			b.Run(fmt.Sprintf("%s/%d", l.name, n), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if got := c.ennis(raw); len(got) != n {
+						b.Fatal(len(got))
+					}
 				}
-			}
-		})
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/door")
+			})
+		}
 	}
 }

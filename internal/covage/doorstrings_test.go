@@ -13,56 +13,62 @@ import (
 	"github.com/covage/gateway/internal/domain"
 )
 
-// TestDoorsShareRepeatedValues maps doors whose customer, DSP and delivery
-// mode repeat, and checks that doors with the same value point to one
-// copy of it, that sharing never mixes values up (values differing only
-// by case or spacing, an empty value and an absent one), and that a field
-// with more distinct values than a table takes still maps every door to
-// its own value.
+// TestDoorsShareRepeatedValues maps a long list of doors whose customer
+// and delivery mode repeat, and checks that doors with the same value
+// point to one copy of it, that sharing never mixes values up (values
+// differing only by case or spacing, an empty value and an absent one),
+// and that a field with more distinct values than a table takes (the DSP
+// here) still maps every door to its own value. A short list maps to the
+// same values without sharing them.
 func TestDoorsShareRepeatedValues(t *testing.T) {
-	const n = 3 * maxShared
-	var b bytes.Buffer
-	b.WriteByte('[')
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		name := []string{"Client A", "Client B", "client a", " Client A"}[i%4]
-		mode := `"delivery_mode":""`
-		if i%3 == 0 {
-			mode = `"delivery_mode":null`
-		}
-		fmt.Fprintf(&b, `{"reference":"CN%d","code":"%d","name":%q,"short_name":"S%d","dsp":"DSP %d","label":"Porte %d",%s}`,
-			i, i, name, i%4, i, i, mode)
-	}
-	b.WriteByte(']')
-	raw, _, err := decodeList(bytes.NewReader(b.Bytes()), "", []rawEnni(nil))
-	require.NoError(t, err)
-	doors := newClient(t, newUpstream(t)).ennis(raw)
-	require.Len(t, doors, n)
+	for _, n := range []int{shareFrom, shareFrom - 1} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			var b bytes.Buffer
+			b.WriteByte('[')
+			for i := range n {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				name := []string{"Client A", "Client B", "client a", " Client A"}[i%4]
+				mode := `"delivery_mode":""`
+				if i%3 == 0 {
+					mode = `"delivery_mode":null`
+				}
+				fmt.Fprintf(&b, `{"reference":"CN%d","code":"%d","name":%q,"short_name":"S%d","dsp":"DSP %d","label":"Porte %d",%s}`,
+					i, i, name, i%4, i, i, mode)
+			}
+			b.WriteByte(']')
+			raw, _, err := decodeList(bytes.NewReader(b.Bytes()), "", []rawEnni(nil))
+			require.NoError(t, err)
+			doors := newClient(t, newUpstream(t)).ennis(raw)
+			require.Len(t, doors, n)
 
-	for i, e := range doors {
-		require.Equal(t, fmt.Sprintf("CN%d", i), e.Reference)
-		require.Equal(t, fmt.Sprint(i), *e.Code)
-		require.Equal(t, fmt.Sprintf("Porte %d", i), *e.Label)
-		require.Equal(t, []string{"Client A", "Client B", "client a", " Client A"}[i%4], *e.Name)
-		require.Equal(t, fmt.Sprintf("S%d", i%4), *e.ShortName)
-		// Every DSP is its own: the table is full after maxShared of
-		// them, and the doors after get a string each.
-		require.Equal(t, fmt.Sprintf("DSP %d", i), *e.Dsp)
-		if i%3 == 0 {
-			require.Nil(t, e.DeliveryMode, "door %d: null is absent", i)
-		} else {
-			require.NotNil(t, e.DeliveryMode, "door %d: an empty value is present", i)
-			require.Empty(t, *e.DeliveryMode)
-		}
-		if i >= 4 {
-			require.Same(t, doors[i-4].Name, e.Name, "door %d", i)
-			require.Same(t, doors[i-4].ShortName, e.ShortName, "door %d", i)
-			require.NotSame(t, doors[i-1].Name, e.Name, "door %d", i)
-		}
+			long := n >= shareFrom
+			for i, e := range doors {
+				require.Equal(t, fmt.Sprintf("CN%d", i), e.Reference)
+				require.Equal(t, fmt.Sprint(i), *e.Code)
+				require.Equal(t, fmt.Sprintf("Porte %d", i), *e.Label)
+				require.Equal(t, []string{"Client A", "Client B", "client a", " Client A"}[i%4], *e.Name)
+				require.Equal(t, fmt.Sprintf("S%d", i%4), *e.ShortName)
+				// Every DSP is its own: the table is full after
+				// maxShared of them, and the doors after get a
+				// string each.
+				require.Equal(t, fmt.Sprintf("DSP %d", i), *e.Dsp)
+				if i%3 == 0 {
+					require.Nil(t, e.DeliveryMode, "door %d: null is absent", i)
+				} else {
+					require.NotNil(t, e.DeliveryMode, "door %d: an empty value is present", i)
+					require.Empty(t, *e.DeliveryMode)
+				}
+				if i >= 4 {
+					require.Equal(t, long, doors[i-4].Name == e.Name, "door %d: shared", i)
+					require.Equal(t, long, doors[i-4].ShortName == e.ShortName, "door %d: shared", i)
+					require.NotSame(t, doors[i-1].Name, e.Name, "door %d", i)
+				}
+			}
+			require.Equal(t, long, doors[1].DeliveryMode == doors[n-1].DeliveryMode)
+		})
 	}
-	require.Same(t, doors[1].DeliveryMode, doors[n-1].DeliveryMode)
 }
 
 // TestDoorsHoldTheirOwnBytes reads 20,000 doors shaped like the demo

@@ -71,6 +71,9 @@ func (c *Client) doorMapper() func(out []enniRecord, raw []rawEnni) ([]enniRecor
 	d := new(doorFields)
 	return func(out []enniRecord, raw []rawEnni) ([]enniRecord, int) {
 		skipped := 0
+		// fetchMapped sizes out for the list's length when it knows it,
+		// and doubles it otherwise.
+		d.long = d.long || cap(out) >= shareFrom
 		for i := range raw {
 			r := &raw[i]
 			if !r.Reference.present() {
@@ -79,24 +82,26 @@ func (c *Client) doorMapper() func(out []enniRecord, raw []rawEnni) ([]enniRecor
 			}
 			out = append(out, enniRecord{})
 			e := &out[len(out)-1]
-			// The door's own strings in one block: at most one new
-			// block for the three.
-			d.reserve(len(r.Reference.s) + len(r.Code.s) + len(r.Label.s))
+			if d.long {
+				// The door's own strings in one block: at most one
+				// new block for the three.
+				d.reserve(len(r.Reference.s) + len(r.Code.s) + len(r.Label.s))
+			}
 			e.Enni = domain.Enni{
 				Name:         d.pointer(doorName, &r.Name),
 				ShortName:    d.pointer(doorShortName, &r.ShortName),
-				Reference:    d.keep(r.Reference.s),
+				Reference:    d.own(r.Reference.s),
 				Offer:        c.offer(&r.Offer),
 				Dsp:          d.pointer(doorDsp, &r.Dsp),
 				DeliveryMode: d.pointer(doorDeliveryMode, &r.DeliveryMode),
 				Active:       c.flag(&r.Active),
 			}
 			if r.Code.ok {
-				e.code = d.keep(r.Code.s)
+				e.code = d.own(r.Code.s)
 				e.Code = &e.code
 			}
 			if r.Label.ok {
-				e.label = d.keep(r.Label.s)
+				e.label = d.own(r.Label.s)
 				e.Label = &e.label
 			}
 		}
