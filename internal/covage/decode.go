@@ -146,7 +146,7 @@ func (r *rawProject) field(key []byte) *text {
 // field implements record.
 func (r *rawEnni) field(key []byte) *text {
 	switch string(key) {
-	case "code":
+	case "code", "Code": // "Code" as documented and sent, without folding
 		return &r.Code
 	case "name":
 		return &r.Name
