@@ -48,11 +48,11 @@ func (c *Client) projects(raw []rawProject) []*domain.Project {
 }
 
 // enniRecord is a mapped door with the strings its code and label point
-// to. Its other optional fields point to values shared by the list's
-// doors (doorFields), its offer to offers. The raw records, larger, are
-// then garbage once mapped: a list of 50,000 doors holds 5.6 MB of
-// records (112 bytes a door), plus their strings (stringBlocks), for as
-// long as the request that read it, or the shared cache, keeps it.
+// to. Its other optional fields point to strings of doorFields (shared by
+// the doors of a long list), its offer to offers. The raw records,
+// larger, are then garbage once mapped: a list of 50,000 doors holds 5.6
+// MB of records (112 bytes a door), plus their strings (stringBlocks), for
+// as long as the request that read it, or the shared cache, keeps it.
 type enniRecord struct {
 	domain.Enni
 	code, label string
