@@ -29,7 +29,9 @@ import (
 // three ways against the same upstream process in the same run: the floor
 // (cmd/loadtest -serve-floor: the gateway's upstream GETs over the
 // gateway's pool, plus its answer), this gateway, and the Apollo Server
-// peer.
+// peer. A fourth server, the gqlgen core (cmd/loadtest -serve-gqlgen: the
+// gateway's executor and resolvers with none of its middleware), shows how
+// much of the gap between the floor and the gateway is gqlgen's.
 
 // coldQueries are the queries of the cold table, in its order.
 var coldQueries = []struct{ name, query string }{
@@ -70,11 +72,14 @@ type coldRow struct {
 	Protocol string           `json:"protocol"`
 	Plan     loadtest.Plan    `json:"plan"`
 	Floor    loadtest.Result  `json:"floor"`
+	Core     loadtest.Result  `json:"gqlgen_core"`
 	Ours     loadtest.Result  `json:"ours"`
 	Apollo   *loadtest.Result `json:"apollo,omitempty"`
 	// ApolloDiffers is set when Apollo's answer, decoded, is not the
 	// gateway's: then the two did not do the same work.
 	ApolloDiffers bool `json:"apollo_differs,omitempty"`
+	// CoreDiffers is the same for the gqlgen core's answer.
+	CoreDiffers bool `json:"gqlgen_core_differs,omitempty"`
 }
 
 func runCold(ctx context.Context, o coldOptions) error {
@@ -276,6 +281,11 @@ func coldProtocol(ctx context.Context, o coldOptions, proto, dir, gw, lt, apollo
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	defer ours.stop()
+	core, err := start(ctx, "", append(slices.Clone(env), o.gatewayEnv...), lt, "-serve-gqlgen", "{addr}")
+	if err != nil {
+		return nil, fmt.Errorf("gqlgen core: %w", err)
+	}
+	defer core.stop()
 	var peer *process
 	if apollo != "" {
 		if peer, err = start(ctx, apollo, append(slices.Clone(env), nodeEnv...), "node", "src/index.js"); err != nil {
@@ -312,6 +322,14 @@ func coldProtocol(ctx context.Context, o coldOptions, proto, dir, gw, lt, apollo
 			return nil, fmt.Errorf("%s: floor: %w", q.name, err)
 		}
 		row := coldRow{Query: q.name, Protocol: proto, Plan: plan}
+		coreAnswer, _, err := postQuery(ctx, core.url, q.query)
+		if err == nil {
+			row.CoreDiffers, err = differ(answer, coreAnswer)
+		}
+		if err != nil {
+			floor.stop()
+			return nil, fmt.Errorf("%s: gqlgen core: %w", q.name, err)
+		}
 		if peer != nil {
 			theirs, _, err := postQuery(ctx, peer.url, q.query)
 			if err != nil {
@@ -333,6 +351,9 @@ func coldProtocol(ctx context.Context, o coldOptions, proto, dir, gw, lt, apollo
 		floor.stop()
 		if err != nil {
 			return nil, fmt.Errorf("%s: floor: %w", q.name, err)
+		}
+		if row.Core, err = measure(core); err != nil {
+			return nil, fmt.Errorf("%s: gqlgen core: %w", q.name, err)
 		}
 		if row.Ours, err = measure(ours); err != nil {
 			return nil, fmt.Errorf("%s: gateway: %w", q.name, err)
@@ -485,8 +506,8 @@ func ratio(a, b float64) string {
 func printCold(rows []coldRow, o coldOptions) {
 	fmt.Printf("Cold path: data %d projects, %d ennis, %d clients; upstream latency %s; %d clients for %s each after %d warm-up requests per client; gateway with COVAGE_CACHE_TTL=0 RESPONSE_CACHE_MB=0; CPU per request measured from /proc of each server process.\n\n",
 		coldSize[0], coldSize[1], coldSize[2], coldLatency, o.clients, o.d, o.warmup)
-	fmt.Println("| query | protocol | floor CPU/request ms | ours | Apollo | ours/floor | Apollo/ours | req/s floor / ours / Apollo | p50 ms floor / ours / Apollo | errors | upstream calls/request floor / ours / Apollo | response bytes floor / ours / Apollo | notes |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| query | protocol | floor CPU/request ms | gqlgen core | ours | Apollo | core/floor | ours/floor | Apollo/ours | req/s floor / ours / Apollo | p50 ms floor / ours / Apollo | errors | upstream calls/request floor / ours / Apollo | response bytes floor / ours / Apollo | notes |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rows {
 		// three formats one figure of the floor, ours and Apollo; Apollo's
 		// is "–" when it was not run.
@@ -502,9 +523,9 @@ func printCold(rows []coldRow, o coldOptions) {
 			apolloCPU = fmt.Sprintf("%.2f", cpuMS(*r.Apollo))
 			apolloRatio = ratio(cpuMS(*r.Apollo), cpuMS(r.Ours))
 		}
-		fmt.Printf("| %s | %s | %.2f | %.2f | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			r.Query, r.Protocol, cpuMS(r.Floor), cpuMS(r.Ours), apolloCPU,
-			ratio(cpuMS(r.Ours), cpuMS(r.Floor)), apolloRatio,
+		fmt.Printf("| %s | %s | %.2f | %.2f | %.2f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			r.Query, r.Protocol, cpuMS(r.Floor), cpuMS(r.Core), cpuMS(r.Ours), apolloCPU,
+			ratio(cpuMS(r.Core), cpuMS(r.Floor)), ratio(cpuMS(r.Ours), cpuMS(r.Floor)), apolloRatio,
 			three("%.0f", func(x loadtest.Result) any { return x.RPS }),
 			three("%s", func(x loadtest.Result) any { return ms(x.P50) }),
 			three("%d", func(x loadtest.Result) any { return x.Errors }),
@@ -530,7 +551,7 @@ func printColdDetail(rows []coldRow) {
 		for _, m := range []struct {
 			name string
 			res  *loadtest.Result
-		}{{"floor", &r.Floor}, {"ours", &r.Ours}, {"Apollo", r.Apollo}} {
+		}{{"floor", &r.Floor}, {"gqlgen core", &r.Core}, {"ours", &r.Ours}, {"Apollo", r.Apollo}} {
 			if m.res == nil {
 				continue
 			}
@@ -565,13 +586,19 @@ func coldNotes(r coldRow) string {
 	if r.Floor.RespBytes != r.Ours.RespBytes {
 		notes = append(notes, "the floor's answer is not the gateway's size")
 	}
+	if d := r.Core.UpstreamPerRequest - r.Ours.UpstreamPerRequest; d > 0.05 || d < -0.05 {
+		notes = append(notes, "the gqlgen core and ours made different upstream calls")
+	}
+	if r.CoreDiffers {
+		notes = append(notes, "the gqlgen core's answer holds different data")
+	}
 	// After warm-up a pool that keeps its connections opens none; one
 	// that does not pays a TCP (and TLS) handshake per call, which is part
 	// of its CPU here.
 	for _, m := range []struct {
 		name string
 		res  *loadtest.Result
-	}{{"the floor", &r.Floor}, {"ours", &r.Ours}, {"Apollo", r.Apollo}} {
+	}{{"the floor", &r.Floor}, {"the gqlgen core", &r.Core}, {"ours", &r.Ours}, {"Apollo", r.Apollo}} {
 		if m.res != nil && m.res.UpstreamConnsPerSec >= 1 {
 			notes = append(notes, fmt.Sprintf("%s opened %.0f upstream connections/s", m.name, m.res.UpstreamConnsPerSec))
 		}

@@ -64,24 +64,28 @@ func TestPlanOf(t *testing.T) {
 	}
 }
 
-// TestColdNotes checks that the table says when the three servers did not
-// do the same work.
+// TestColdNotes checks that the table says when the servers did not do
+// the same work.
 func TestColdNotes(t *testing.T) {
 	res := func(calls float64, size int) loadtest.Result {
 		return loadtest.Result{UpstreamPerRequest: calls, RespBytes: size}
 	}
 	apollo := res(3, 1438)
-	same := coldRow{Floor: res(3, 1437), Ours: res(3, 1437), Apollo: &apollo}
+	same := coldRow{Floor: res(3, 1437), Core: res(3, 1437), Ours: res(3, 1437), Apollo: &apollo}
 	require.Equal(t, "same calls, same answer size", coldNotes(same))
 
 	dedup := res(50, 3010)
 	dedup.UpstreamConnsPerSec = 734.8
-	row := coldRow{Floor: res(40, 3009), Ours: res(40, 3009), Apollo: &dedup}
+	row := coldRow{Floor: res(40, 3009), Core: res(40, 3009), Ours: res(40, 3009), Apollo: &dedup}
 	require.Equal(t, "Apollo made 10.00 more upstream calls per request; Apollo opened 735 upstream connections/s", coldNotes(row))
 
 	small := res(2, 1000)
-	row = coldRow{Floor: res(1, 900), Ours: res(2, 2000), Apollo: &small, ApolloDiffers: true}
+	row = coldRow{Floor: res(1, 900), Core: res(2, 2000), Ours: res(2, 2000), Apollo: &small, ApolloDiffers: true}
 	require.Equal(t, "floor and ours made different upstream calls; Apollo's answer holds different data; Apollo's answer differs in size by more than 1%; the floor's answer is not the gateway's size", coldNotes(row))
+
+	// The gqlgen core is held to the gateway's calls and data.
+	row = coldRow{Floor: res(3, 1437), Core: res(4, 1437), Ours: res(3, 1437), CoreDiffers: true}
+	require.Equal(t, "the gqlgen core and ours made different upstream calls; the gqlgen core's answer holds different data", coldNotes(row))
 }
 
 func TestDiffer(t *testing.T) {

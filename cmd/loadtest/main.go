@@ -22,6 +22,13 @@
 //	COVAGE_API_URL=http://127.0.0.1:9090 COVAGE_API_TOKEN=t go run ./cmd/loadtest \
 //	    -serve-floor 127.0.0.1:8090 -floor-plan plan.json -floor-answer answer.json
 //
+// With -serve-gqlgen it serves the gateway's executor with nothing around
+// it (gqlgen, the resolvers, the loaders, the fast list writer and the
+// Covage client; none of the guards, telemetry, caches or compression),
+// from the same environment, for the cold table's "gqlgen core" column:
+//
+//	COVAGE_API_URL=http://127.0.0.1:9090 COVAGE_API_TOKEN=t go run ./cmd/loadtest -serve-gqlgen 127.0.0.1:8091
+//
 // With -demo-tls the demo serves HTTPS and HTTP/2 with a certificate made
 // at start and written to -demo-cert, which the gateway then trusts through
 // COVAGE_CA_FILE and the load driver through its own -demo-cert:
@@ -74,6 +81,7 @@ func run(ctx context.Context, args []string) error {
 		plan     = fs.String("floor-plan", "", "with -serve-floor: the upstream GETs of one request, as JSON {\"stages\":[{\"paths\":[…],\"concurrency\":n}]}")
 		answer   = fs.String("floor-answer", "", "with -serve-floor: the answer to write, the gateway's recorded one")
 		ctype    = fs.String("floor-content-type", "application/json", "with -serve-floor: the answer's Content-Type")
+		core     = fs.String("serve-gqlgen", "", "serve the gateway's executor alone (gqlgen, resolvers, loaders, Covage client) on this address instead of driving load (upstream settings from the gateway's environment variables)")
 		demoCert = fs.String("demo-cert", "", "the demo's certificate (PEM): with -serve-demo -demo-tls, written there; otherwise trusted for -url and -upstream-stats")
 	)
 	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080/query", "the gateway's GraphQL endpoint")
@@ -89,6 +97,9 @@ func run(ctx context.Context, args []string) error {
 	}
 	if *floor != "" {
 		return serveFloor(ctx, *floor, *plan, *answer, *ctype)
+	}
+	if *core != "" {
+		return serveGQLGen(ctx, *core)
 	}
 	if *serve != "" {
 		return serveDemo(ctx, *serve, *size, *latency, *demoTLS, *demoCert)
