@@ -98,3 +98,21 @@ func TestDiffer(t *testing.T) {
 	_, err = differ([]byte(`{"data":`), []byte(`{}`))
 	require.Error(t, err)
 }
+
+// TestMedianRound checks that each server keeps its median round, and
+// that an error in any round is kept with it.
+func TestMedianRound(t *testing.T) {
+	round := func(cpu time.Duration, errors int) loadtest.Result {
+		return loadtest.Result{CPUPerRequest: cpu, Errors: errors, Requests: int(cpu)}
+	}
+	m := medianRound([]loadtest.Result{round(300, 0), round(100, 0), round(200, 1)})
+	require.Equal(t, time.Duration(200), m.CPUPerRequest)
+	require.Equal(t, 200, m.Requests, "the whole median round, not a mix of rounds")
+	require.Equal(t, 1, m.Errors)
+
+	m = medianRound([]loadtest.Result{round(400, 2), round(100, 0), round(300, 0), round(200, 0)})
+	require.Equal(t, time.Duration(200), m.CPUPerRequest, "the lower middle of an even count")
+	require.Equal(t, 2, m.Errors, "an error in a round that is not the median still counts")
+
+	require.Equal(t, time.Duration(7), medianRound([]loadtest.Result{round(7, 0)}).CPUPerRequest)
+}

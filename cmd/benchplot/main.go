@@ -113,6 +113,7 @@ func run(ctx context.Context) error {
 		apollo   = flag.String("apollo", "", "with -cold: the Apollo Server peer's directory (e.g. ../shared/peers/apollo), copied and installed with npm ci")
 		gateway  = flag.String("gateway", "", "with -cold: measure this prebuilt gateway binary instead of building this tree")
 		warmup   = flag.Int("warmup", 5, "with -cold: unmeasured requests per client before each measurement")
+		rounds   = flag.Int("rounds", 1, "with -cold: measure each server this many times per query, the servers taking turns, and keep each one's median round")
 		protos   = flag.String("protocols", "http,https", "with -cold: the upstream's protocols, comma-separated")
 		baseline = flag.String("baseline", "", "a gateway binary built from an earlier commit: each main scenario also runs against it, right after the current build, and a before/after table is printed")
 	)
@@ -128,7 +129,7 @@ func run(ctx context.Context) error {
 		return runCold(ctx, coldOptions{
 			gateway: *gateway, apollo: *apollo, d: d, clients: *clients, warmup: *warmup,
 			only: *only, jsonPath: *jsonPath, protos: strings.Split(*protos, ","),
-			gatewayEnv: splitEnv(*gwEnv),
+			gatewayEnv: splitEnv(*gwEnv), rounds: *rounds,
 		})
 	}
 
